@@ -1,0 +1,5 @@
+"""The ``groundup`` command line."""
+
+from groundup.cli.main import main
+
+__all__ = ["main"]
