@@ -1,0 +1,1 @@
+"""Classical machine learning with scikit-learn's estimator contract."""
