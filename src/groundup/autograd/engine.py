@@ -1,0 +1,179 @@
+"""The backward engine: reverse-mode accumulation over the recorded graph.
+
+``backward(roots, grads)`` walks the graph in reverse topological order (found iteratively, so a
+chain of 10,000 ops needs no recursion), calls each node's ``backward`` with the gradient of its
+output, and sums the gradients flowing into each input: ∂L/∂x = Σ over uses of x of the upstream
+gradients (the multivariate chain rule). Leaf tensors accumulate into ``.grad`` until cleared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup.autograd import function as _function
+from groundup.autograd import grad_mode
+from groundup.errors import GradError, ShapeError, hint
+
+_state = grad_mode.state
+
+
+def topological_order(root_nodes) -> list:
+    """Nodes reachable from ``root_nodes``, each listed after every node that consumes its output
+    (so processing in this order sees all of a node's upstream gradient before the node runs)."""
+    order: list = []
+    visited: set[int] = set()
+    for root in root_nodes:
+        if root is None or id(root) in visited:
+            continue
+        # Iterative post-order DFS: (node, expanded?) pairs on an explicit stack.
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if node.freed:
+                raise GradError(hint(
+                    f"trying to backward through the graph a second time (through {node.name}); "
+                    "its saved values were freed after the first backward",
+                    "pass retain_graph=True to the first backward() if you need to call it again",
+                ))
+            for x, needs in zip(node.inputs, node.needs_input_grad):
+                if needs:
+                    parent = x._node
+                    if parent is not None and id(parent) not in visited:
+                        stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _check_grad_shape(node, index, value, grad) -> None:
+    if grad.shape != value.shape:
+        raise ShapeError(hint(
+            f"{node.name}.backward returned a gradient of shape {grad.shape} for input {index} "
+            f"of shape {value.shape}",
+            "a backward must return one gradient per input, reduced with unbroadcast()",
+        ))
+
+
+def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None,
+                 allow_unused=False, on_node=None):
+    """Back-propagate ``root_grads`` (Tensors) from ``roots`` (Tensors).
+
+    Without ``inputs`` leaf gradients are added to ``.grad``; with ``inputs`` (``autograd.grad``)
+    their gradients are returned and nothing is accumulated. ``on_node(node, grad)`` is called as
+    each node is reached (the teaching ``trace`` uses it).
+    """
+    Tensor = _function._TENSOR
+    node_grads: dict[int, object] = {}
+    root_nodes = []
+    leaf_results: dict[int, object] = {}
+    wanted = {id(t): t for t in inputs} if inputs is not None else None
+
+    def deliver_leaf(leaf, g):
+        if wanted is not None:
+            if id(leaf) in wanted:
+                prev = leaf_results.get(id(leaf))
+                leaf_results[id(leaf)] = g if prev is None else prev + g
+            return
+        if leaf.grad is None:
+            if create_graph:
+                leaf.grad = g
+            else:
+                # Own a fresh array: a pass-through backward may hand the same array to two
+                # leaves, and an in-place update of one grad (clipping) must not change the other.
+                data = g.data
+                if not data.flags.owndata or not data.flags.writeable or id(data) in handed_out:
+                    data = data.copy()
+                handed_out.add(id(data))
+                leaf.grad = Tensor(data)
+        elif create_graph:
+            leaf.grad = leaf.grad + g
+        else:
+            leaf.grad.data += g.data
+
+    handed_out: set[int] = set()
+    for root, g in zip(roots, root_grads):
+        if root._node is None:
+            if root.requires_grad:
+                deliver_leaf(root, g)
+            continue
+        key = id(root._node)
+        node_grads[key] = g if key not in node_grads else node_grads[key] + g
+        root_nodes.append(root._node)
+
+    wanted_nodes = None
+    if wanted is not None:
+        wanted_nodes = {id(t._node): t for t in inputs if t._node is not None}
+
+    prev_mode = _state.enabled
+    _state.enabled = create_graph
+    try:
+        for node in topological_order(root_nodes):
+            g = node_grads.pop(id(node), None)
+            if g is None:
+                continue
+            if on_node is not None:
+                on_node(node, g)
+            if node.retained is not None:
+                out = node.retained()
+                if out is not None and wanted is None:
+                    if out.grad is None:
+                        out.grad = g if create_graph else Tensor(g.data.copy())
+                    elif create_graph:
+                        out.grad = out.grad + g
+                    else:
+                        out.grad.data += g.data
+            if wanted_nodes is not None and id(node) in wanted_nodes:
+                t = wanted_nodes[id(node)]
+                prev = leaf_results.get(id(t))
+                leaf_results[id(t)] = g if prev is None else prev + g
+            for i, x in enumerate(node.inputs):
+                if isinstance(x, Tensor) and node.versions[i] != x._version:
+                    raise GradError(hint(
+                        f"an input of {node.name} (shape {x.shape}) was modified in place after "
+                        "it was used, so its saved value is stale",
+                        "do not modify tensors in place between forward and backward; use an "
+                        "out-of-place op (x = x + 1 instead of x += 1)",
+                    ))
+            if create_graph:
+                _function.check_twice_differentiable(node)
+            grads = node.fn.backward(node, g)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            for i, (x, needs) in enumerate(zip(node.inputs, node.needs_input_grad)):
+                if not needs or i >= len(grads):
+                    continue
+                gi = grads[i]
+                if gi is None:
+                    continue
+                if not isinstance(gi, Tensor):
+                    gi = Tensor(np.asarray(gi, dtype=x.data.dtype))
+                _check_grad_shape(node, i, x, gi)
+                if x._node is None:
+                    deliver_leaf(x, gi)
+                else:
+                    key = id(x._node)
+                    prev = node_grads.get(key)
+                    node_grads[key] = gi if prev is None else prev + gi
+            if not retain_graph:
+                node.free()
+    finally:
+        _state.enabled = prev_mode
+
+    if inputs is not None:
+        results = []
+        for t in inputs:
+            r = leaf_results.get(id(t))
+            if r is None and not allow_unused:
+                raise GradError(hint(
+                    f"one of the inputs (shape {t.shape}) was not used to compute the outputs",
+                    "pass allow_unused=True to get None for it",
+                ))
+            results.append(r)
+        return tuple(results)
+    return None

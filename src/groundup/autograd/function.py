@@ -1,0 +1,138 @@
+"""``Function``: an operation with a forward on arrays and a backward on Tensors.
+
+An op subclasses :class:`Function` and writes two static methods::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):          # NumPy arrays (or Python scalars) in, array out
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):         # grad: Tensor shaped like the output
+            a, b = ctx.inputs            # the op's inputs as Tensors (or scalars)
+            return unbroadcast(grad * b, ctx.shapes[0]), unbroadcast(grad * a, ctx.shapes[1])
+
+``Function.apply`` unwraps tensors, runs ``forward``, wraps the result, and, when grad mode is on and
+some input requires grad, records a node (the ``ctx``) in the graph. Because ``backward`` is written
+with Tensor ops, running it while recording (``create_graph=True``) differentiates the derivative
+itself: gradients of gradients come for free.
+
+This module does not import the ``Tensor`` class (the autograd core sits below it); ``tensor.py``
+registers the class here when it is imported.
+"""
+
+from __future__ import annotations
+
+from groundup.autograd import grad_mode
+from groundup.errors import GradError, hint
+
+_state = grad_mode.state
+_TENSOR = None  # set by groundup.tensor at import time
+
+
+def _register_tensor_class(cls) -> None:
+    global _TENSOR
+    _TENSOR = cls
+
+
+class Context:
+    """A node of the graph: what one op saved for its backward.
+
+    ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which of
+    them need a gradient; ``shapes``: their shapes. Ops may store any other attribute they need
+    (an op whose derivative uses its output saves the output array and rebuilds it with
+    :func:`saved_output`). After ``backward`` without ``retain_graph`` the
+    node is freed: its inputs and saved values are dropped.
+    """
+
+    __slots__ = ("fn", "inputs", "needs_input_grad", "versions", "retained", "freed", "__dict__")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.freed = False
+        self.retained = None
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def shapes(self) -> tuple:
+        return tuple(getattr(x, "shape", ()) for x in self.inputs)
+
+    def save_for_backward(self, *values) -> None:
+        """Keep extra values for backward (PyTorch's spelling); read them as ``ctx.saved_tensors``."""
+        self.saved_tensors = values
+
+    def free(self) -> None:
+        self.inputs = ()
+        self.__dict__.clear()
+        self.freed = True
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring)."""
+
+    # A fused kernel whose backward works on arrays sets this: its second derivative then raises.
+    once_differentiable = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        Tensor = _TENSOR
+        record = False
+        arrays = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.data)
+                if x.requires_grad:
+                    record = True
+            else:
+                arrays.append(x)
+        ctx = Context(cls)
+        record = record and _state.enabled
+        out = cls.forward(ctx, *arrays, **kwargs)
+        result = Tensor.__new__(Tensor)
+        result.data = out
+        result.grad = None
+        if record:
+            ctx.inputs = inputs
+            ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            ctx.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
+            result.requires_grad = True
+            result._node = ctx
+        else:
+            result.requires_grad = False
+            result._node = None
+        result._version = 0
+        return result
+
+
+def check_twice_differentiable(ctx) -> None:
+    """Raise when a once-differentiable op is asked for its derivative while recording."""
+    if ctx.fn.once_differentiable and _state.enabled:
+        raise GradError(hint(
+            f"{ctx.fn.__name__} is once-differentiable: its backward is a fused array kernel and "
+            "cannot itself be differentiated",
+            "build the same computation from elementary ops (e.g. log_softmax + nll_loss) to take "
+            "second derivatives",
+        ))
+
+
+def saved_output(ctx, array, recompute):
+    """The op's output as a Tensor for use in its backward.
+
+    First-order backward wraps the saved ``array`` (no recomputation). When the backward is itself
+    being recorded (``create_graph=True``), the output must be connected to the inputs so that its
+    own derivative flows: ``recompute()`` rebuilds it with Tensor ops.
+    """
+    if _state.enabled:
+        return recompute()
+    return _TENSOR(array)
