@@ -1,0 +1,361 @@
+"""The fitted tree as flat arrays (like scikit-learn's ``tree_``) and the builder that grows it.
+
+Node ``i`` splits on ``feature[i]`` at ``threshold[i]``: rows with ``x <= threshold`` go to
+``children_left[i]``, the others to ``children_right[i]``; a NaN goes left when
+``missing_go_to_left[i]``. Leaves have ``children_left == children_right == -1`` and
+``feature == -2``. ``value[i]`` holds class proportions (classifiers) or the mean target.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from ._splitter import node_histogram, split_by_sorting, split_from_histogram
+
+TREE_LEAF = -1
+TREE_UNDEFINED = -2
+_EPSILON = np.finfo(np.float64).eps
+_HIST_FACTOR = 1.0  # a node uses histograms once it has at least as many rows as bins
+_HIST_MEMORY_ELEMENTS = 1 << 24  # cap on histogram floats kept alive for sibling subtraction
+
+
+class Tree:
+    """Array representation of a binary decision tree (see the module docstring)."""
+
+    def __init__(self, n_features: int, n_outputs: int, n_values: int):
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+        self._lists = {k: [] for k in (
+            "children_left", "children_right", "feature", "threshold", "impurity",
+            "n_node_samples", "weighted_n_node_samples", "value", "missing_go_to_left",
+            "bin_threshold", "stats")}
+
+    def _add_node(self, parent, is_left, n, w, impurity, value, stats):
+        node = len(self._lists["feature"])
+        L = self._lists
+        L["children_left"].append(TREE_LEAF)
+        L["children_right"].append(TREE_LEAF)
+        L["feature"].append(TREE_UNDEFINED)
+        L["threshold"].append(float(TREE_UNDEFINED))
+        L["impurity"].append(float(impurity))
+        L["n_node_samples"].append(int(n))
+        L["weighted_n_node_samples"].append(float(w))
+        L["value"].append(value)
+        L["missing_go_to_left"].append(0)
+        L["bin_threshold"].append(0)
+        L["stats"].append(stats)
+        if parent is not None:
+            L["children_left" if is_left else "children_right"][parent] = node
+        return node
+
+    def _set_split(self, node, split):
+        L = self._lists
+        L["feature"][node] = split.feature
+        L["threshold"][node] = split.threshold
+        L["missing_go_to_left"][node] = int(split.missing_left)
+        L["bin_threshold"][node] = split.bin
+
+    def _finalize(self):
+        L = self._lists
+        self.children_left = np.array(L["children_left"], dtype=np.intp)
+        self.children_right = np.array(L["children_right"], dtype=np.intp)
+        self.feature = np.array(L["feature"], dtype=np.intp)
+        self.threshold = np.array(L["threshold"], dtype=np.float64)
+        self.impurity = np.array(L["impurity"], dtype=np.float64)
+        self.n_node_samples = np.array(L["n_node_samples"], dtype=np.intp)
+        self.weighted_n_node_samples = np.array(L["weighted_n_node_samples"], dtype=np.float64)
+        self.value = np.array(L["value"], dtype=np.float64).reshape(len(self.feature), self.n_outputs, -1)
+        self.missing_go_to_left = np.array(L["missing_go_to_left"], dtype=np.uint8)
+        self.bin_threshold = np.array(L["bin_threshold"], dtype=np.intp)
+        self.node_stats = np.array(L["stats"], dtype=np.float64)
+        del self._lists
+        return self
+
+    @property
+    def node_count(self) -> int:
+        return len(self.feature)
+
+    @property
+    def n_leaves(self) -> int:
+        return int(np.sum(self.children_left == TREE_LEAF))
+
+    @property
+    def max_depth(self) -> int:
+        depth = self.node_depths()
+        return int(depth.max()) if len(depth) else 0
+
+    def node_depths(self) -> np.ndarray:
+        """Depth of every node (root 0), one vectorised pass per level."""
+        depth = np.zeros(self.node_count, dtype=np.intp)
+        frontier = np.array([0])
+        d = 0
+        while len(frontier):
+            depth[frontier] = d
+            inner = frontier[self.children_left[frontier] != TREE_LEAF]
+            frontier = np.concatenate([self.children_left[inner], self.children_right[inner]])
+            d += 1
+        return depth
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """Leaf index of every row: all rows descend one level per step (no loop per sample)."""
+        node = np.zeros(X.shape[0], dtype=np.intp)
+        active = np.flatnonzero(self.children_left[node] != TREE_LEAF)
+        while len(active):
+            nd = node[active]
+            x = X[active, self.feature[nd]]
+            go_left = x <= self.threshold[nd]
+            nan = np.isnan(x)
+            if nan.any():
+                go_left = np.where(nan, self.missing_go_to_left[nd].astype(bool), go_left)
+            node[active] = np.where(go_left, self.children_left[nd], self.children_right[nd])
+            active = active[self.children_left[node[active]] != TREE_LEAF]
+        return node
+
+    def apply_binned(self, codes: np.ndarray, missing_code: int | None) -> np.ndarray:
+        """Like :meth:`apply` on training codes (``code <= bin_threshold`` goes left)."""
+        node = np.zeros(codes.shape[0], dtype=np.intp)
+        active = np.flatnonzero(self.children_left[node] != TREE_LEAF)
+        while len(active):
+            nd = node[active]
+            c = codes[active, self.feature[nd]]
+            go_left = c <= self.bin_threshold[nd]
+            if missing_code is not None:
+                go_left = np.where(c == missing_code, self.missing_go_to_left[nd].astype(bool), go_left)
+            node[active] = np.where(go_left, self.children_left[nd], self.children_right[nd])
+            active = active[self.children_left[node[active]] != TREE_LEAF]
+        return node
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """``value`` of the leaf each row lands in, shape (n, n_outputs, n_values)."""
+        return self.value[self.apply(X)]
+
+
+class _Builder:
+    """Grows a tree on binned data, depth-first (``max_leaf_nodes=None``) or best-first."""
+
+    def __init__(self, binning, criterion, *, max_depth=None, min_samples_split=2, min_samples_leaf=1,
+                 min_weight_leaf=0.0, min_impurity_decrease=0.0, max_features=None,
+                 max_leaf_nodes=None, rng=None, splitter="auto", class_index=None):
+        self.binning = binning
+        self.criterion = criterion
+        self.max_depth = np.inf if max_depth is None else max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_leaf = min_weight_leaf
+        self.min_impurity_decrease = min_impurity_decrease
+        self.n_features = binning.codes.shape[1]
+        self.max_features = self.n_features if max_features is None else max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.rng = rng
+        self.splitter = splitter  # "auto" | "sort" | "hist" | "random"
+        self.class_index = class_index
+        self._hist_elements = 0
+
+    # -- histograms ---------------------------------------------------------------------
+    def _use_hist(self, n_rows):
+        if self.splitter == "sort":
+            return False
+        if self.splitter == "hist":
+            return True
+        # counting a histogram costs ~n·q, scanning it ~q·bins·S; sorting ~n·q·log n
+        return n_rows * _HIST_FACTOR >= self.binning.n_bins
+
+    def _all_features(self):
+        return self.max_features >= self.n_features and self.splitter != "random"
+
+    def _hist(self, rows, features):
+        cw = self.stats[:, 1:].sum(axis=1) if self.class_index is not None else None
+        if self.class_index is not None and self._class_weight is None:
+            self._class_weight = cw
+        return node_histogram(self.binning.codes, rows, features, self.stats[rows], self.binning.n_bins,
+                              self.class_index, self._class_weight)
+
+    # -- candidate features -------------------------------------------------------------
+    def _candidate_features(self, rows):
+        if self._all_features():
+            return np.arange(self.n_features)
+        # like scikit-learn: draw features at random until max_features non-constant ones are found
+        order = self.rng.permutation(self.n_features)
+        codes = self.binning.codes
+        found, pos = [], 0
+        need = self.max_features
+        while need > 0 and pos < self.n_features:
+            take = order[pos : pos + max(need * 2, 8)]
+            pos += len(take)
+            sub = codes[np.ix_(rows, take)]
+            nonconstant = take[sub.min(axis=0) != sub.max(axis=0)]
+            found.append(nonconstant[:need])
+            need -= len(found[-1])
+        return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+    def _find_split(self, record):
+        rows, total = record["rows"], record["total"]
+        crit = self.criterion
+        if self.splitter == "random":
+            return self._random_split(record)
+        features = self._candidate_features(rows)
+        if len(features) == 0:
+            return None
+        if self._use_hist(len(rows)):
+            hist = record.get("hist")
+            if hist is None:
+                hist = self._hist(rows, features)
+            if self._all_features():
+                record["hist"] = hist
+            return split_from_histogram(hist, total, features, self.binning, crit,
+                                        self.min_samples_leaf, self.min_weight_leaf)
+        stats_rows, sub_total, cols = self.stats[rows], total, None
+        if self.class_index is not None:
+            # only the classes present in the node matter: fewer columns to sort and sum
+            cols = np.concatenate([[0], 1 + np.flatnonzero(total[1:] > 0)])
+            if len(cols) < len(total):
+                stats_rows, sub_total = stats_rows[:, cols], total[cols]
+            else:
+                cols = None
+        split = split_by_sorting(self.binning.codes, rows, features, stats_rows, sub_total, self.binning,
+                                 crit, self.min_samples_leaf, self.min_weight_leaf)
+        if split is not None and cols is not None:
+            L = np.zeros_like(total)
+            L[cols] = split.left_stats
+            split.left_stats, split.right_stats = L, total - L
+        return split
+
+    def _random_split(self, record):
+        """Extremely randomised trees: one uniform random threshold per candidate feature."""
+        from ._splitter import Split
+        rows, total = record["rows"], record["total"]
+        features = self._candidate_features(rows)
+        if len(features) == 0:
+            return None
+        sub = self.binning.codes[np.ix_(rows, features)].astype(np.intp)
+        lo, hi = sub.min(axis=0), sub.max(axis=0)
+        if self.binning.has_missing:
+            miss = self.binning.missing_code
+            present = np.where(sub == miss, -1, sub)
+            hi = present.max(axis=0)
+            lo = np.where(sub == miss, np.iinfo(np.intp).max, sub).min(axis=0)
+        vlo = self.binning.lower[features, lo]
+        vhi = self.binning.upper[features, np.maximum(hi, 0)]
+        draw = vlo + self.rng.random(len(features)) * (vhi - vlo)
+        # code of the cut: last bin whose largest value is <= the drawn threshold
+        cut = np.array([np.searchsorted(self.binning.upper[f], t, side="right") - 1
+                        for f, t in zip(features, draw)], dtype=np.intp)
+        cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+        go_left = sub <= cut[None, :]
+        stats = self.stats[rows]
+        left = (go_left.T.astype(np.float64) @ stats)[:, None, :]  # (q, 1, S)
+        from ._splitter import _score
+        ok = np.flatnonzero(lo < hi)
+        value, i, miss_left, L, R = _score(self.criterion, total, left[ok, 0], None, self.min_samples_leaf,
+                                           self.min_weight_leaf)
+        if i is None:
+            return None
+        j = ok[i]
+        f = int(features[j])
+        b = int(cut[j])
+        nxt = np.flatnonzero(np.isfinite(self.binning.lower[f, b + 1 :]))
+        threshold = (self.binning.upper[f, b] + self.binning.lower[f, b + 1 + nxt[0]]) / 2.0
+        return Split(f, b, float(threshold), False, float(value), L, R)
+
+    # -- nodes ----------------------------------------------------------------------------
+    def _is_leaf(self, record, impurity):
+        n, w, depth = len(record["rows"]), record["weight"], record["depth"]
+        if depth >= self.max_depth or n < self.min_samples_split or n < 2 * self.min_samples_leaf:
+            return True
+        if w < 2 * self.min_weight_leaf:
+            return True
+        # a pure node cannot improve (boosting's gradients have no notion of purity)
+        return not self._never_pure and impurity <= _EPSILON
+
+    def _make_record(self, rows, depth, parent, is_left, total=None):
+        if total is None:
+            total = self.stats[rows].sum(axis=0)
+        return {"rows": rows, "depth": depth, "parent": parent, "is_left": is_left, "total": total,
+                "weight": float(self.criterion.weight(total))}
+
+    def _add(self, record):
+        total = record["total"]
+        impurity = float(self.criterion.impurity(total))
+        node = self.tree._add_node(record["parent"], record["is_left"], len(record["rows"]), record["weight"],
+                                   impurity, self.criterion.value(total).ravel(), total)
+        record["node"] = node
+        record["impurity"] = impurity
+        split = None
+        if not self._is_leaf(record, impurity):
+            split = self._find_split(record)
+            if split is not None:
+                gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
+                record["improvement"] = float(gain)
+                if gain + _EPSILON < self.min_impurity_decrease or (self._never_pure and gain <= 0):
+                    split = None
+        record["split"] = split
+        if split is None:
+            record.pop("hist", None)
+            self.leaf_rows[node] = record["rows"]
+        return record
+
+    def _children(self, record):
+        split = record["split"]
+        rows = record["rows"]
+        c = self.binning.codes[rows, split.feature]
+        go_left = c <= split.bin
+        if self.binning.has_missing:
+            go_left = np.where(c == self.binning.missing_code, split.missing_left, go_left)
+        left_rows, right_rows = rows[go_left], rows[~go_left]
+        depth = record["depth"] + 1
+        left = self._make_record(left_rows, depth, record["node"], True, split.left_stats)
+        right = self._make_record(right_rows, depth, record["node"], False, split.right_stats)
+        parent_hist = record.pop("hist", None)
+        if parent_hist is not None:
+            small, large = (left, right) if len(left_rows) <= len(right_rows) else (right, left)
+            if self._use_hist(len(large["rows"])):
+                small_hist = self._hist(small["rows"], np.arange(self.n_features))
+                large_hist = parent_hist
+                large_hist -= small_hist  # sibling subtraction, in place: the parent is done
+                large["hist"] = large_hist
+                if self._use_hist(len(small["rows"])):
+                    small["hist"] = small_hist
+        return left, right
+
+    def build(self, stats, n_outputs=1, never_pure=False):
+        """Grow the tree on per-sample statistics ``stats`` (n, S); rows with count 0 are dropped."""
+        self.stats = stats
+        self._class_weight = None
+        self._never_pure = never_pure
+        rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
+        n_values = len(self.criterion.value(stats[:1].sum(axis=0)).ravel())
+        self.tree = Tree(self.n_features, n_outputs, n_values)
+        self.leaf_rows = {}
+        root = self._make_record(rows, 0, None, False)
+        self.total_weight = root["weight"]
+        if self.max_leaf_nodes is None:
+            stack = [root]
+            while stack:
+                record = self._add(stack.pop())
+                if record["split"] is not None:
+                    self.tree._set_split(record["node"], record["split"])
+                    left, right = self._children(record)
+                    stack.append(right)
+                    stack.append(left)
+        else:
+            heap, counter = [], 0
+            self._add(root)
+            n_leaves = 1
+            if root["split"] is not None:
+                heapq.heappush(heap, (-root["improvement"], counter, root))
+            while heap and n_leaves < self.max_leaf_nodes:
+                _, _, record = heapq.heappop(heap)
+                self.tree._set_split(record["node"], record["split"])
+                left, right = self._children(record)
+                self.leaf_rows.pop(record["node"], None)
+                n_leaves += 1
+                for child in (left, right):
+                    self._add(child)
+                    if child["split"] is not None:
+                        counter += 1
+                        heapq.heappush(heap, (-child["improvement"], counter, child))
+            for _, _, record in heap:  # never expanded: leaves after all
+                self.leaf_rows[record["node"]] = record["rows"]
+        return self.tree._finalize(), self.leaf_rows
