@@ -228,3 +228,26 @@ def is_classifier(estimator) -> bool:
 def is_regressor(estimator) -> bool:
     """Whether ``estimator`` is a regressor (``_estimator_type == "regressor"``)."""
     return getattr(estimator, "_estimator_type", None) == "regressor"
+
+
+class available_if:
+    """Method decorator for meta-estimators: the method exists (``hasattr`` is true) only when
+    ``check(self)`` is true, e.g. a pipeline has ``predict_proba`` only if its last step does."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, fn):
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+        return self
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        if not self.check(obj):
+            raise AttributeError(f"{type(obj).__name__} has no attribute {self.name!r} (its estimator does not provide it)")
+        return self.fn.__get__(obj, owner)

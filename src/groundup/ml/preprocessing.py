@@ -32,6 +32,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     columns), ``n_samples_seen_``, ``n_features_in_``.
     """
 
+    _allow_nan = True  # missing values pass through (ignored in the statistics), as in scikit-learn
+
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True):
         self.copy = copy
         self.with_mean = with_mean
@@ -80,6 +82,8 @@ class MinMaxScaler(TransformerMixin, BaseEstimator):
     Attributes: ``data_min_``, ``data_max_``, ``data_range_``, ``scale_`` = (b − a)/range and
     ``min_`` = a − min·scale_, so that transform is ``X * scale_ + min_``.
     """
+
+    _allow_nan = True  # missing values pass through (ignored in the statistics), as in scikit-learn
 
     def __init__(self, feature_range=(0, 1), *, copy: bool = True, clip: bool = False):
         self.feature_range = feature_range
