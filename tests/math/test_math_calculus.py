@@ -224,7 +224,7 @@ def test_newton_stops_on_a_singular_hessian():
 def test_integrate_matches_scipy_quad(coefficients, a, width):
     b = a + width
     f = lambda x: np.polyval(coefficients, x) + np.sin(3 * x) * np.exp(-x)  # noqa: E731
-    expected, _ = scipy_integrate.quad(f, a, b, epsabs=1e-13, epsrel=1e-13)
+    expected, _ = scipy_integrate.quad(f, a, b, epsabs=1e-12, epsrel=1e-12)
     assert gm.integrate(f, a, b) == pytest.approx(expected, abs=1e-8)
     assert gm.integrate(f, b, a) == pytest.approx(-expected, abs=1e-8)
     assert gm.simpson(f, a, b, 200) == pytest.approx(expected, abs=1e-5 * max(1, abs(expected)))

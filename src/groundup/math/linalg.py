@@ -209,7 +209,7 @@ def inverse(A) -> np.ndarray:
         return np.linalg.inv(A)
     except np.linalg.LinAlgError as exc:
         raise ValueError(
-            hint(f"inverse: argument 'A' is singular (det = 0):\n{A}",
+            hint(f"inverse: argument 'A' is singular (det = 0): {A.tolist()}",
                  "use solve_least_squares or a pseudo-inverse (np.linalg.pinv)")
         ) from exc
 
@@ -260,9 +260,13 @@ def singular_values(X) -> np.ndarray:
 
 
 def condition_number(A) -> float:
-    """2-norm condition number ``κ(A) = σ_max / σ_min`` (``λ_max/λ_min`` for SPD A); inf if singular."""
+    """2-norm condition number ``κ(A) = σ_max / σ_min`` (``λ_max/λ_min`` for SPD A).
+
+    inf when A is singular to working precision (``σ_min <= σ_max·max(m, n)·ε``).
+    """
     sigma = singular_values(A)
-    if sigma[-1] == 0:
+    # Singular to working precision (the same cut-off rank() uses): report inf, not ~1e16.
+    if sigma[-1] <= sigma[0] * max(np.shape(A)) * np.finfo(np.float64).eps:
         return float("inf")
     return float(sigma[0] / sigma[-1])
 

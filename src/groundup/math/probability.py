@@ -50,8 +50,8 @@ def binomial_pmf(k, n: int, p: float):
     # k·log p with the convention 0·log 0 = 0 (p = 0 or p = 1 are legal).
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log1p(-p)
-    success_term = np.where(kk > 0, kk * log_p, 0.0)
-    failure_term = np.where(n - kk > 0, (n - kk) * log_q, 0.0)
+    success_term = np.multiply(kk, log_p, out=np.zeros_like(kk), where=kk > 0)
+    failure_term = np.multiply(n - kk, log_q, out=np.zeros_like(kk), where=n - kk > 0)
     pmf = np.where(valid, np.exp(log_choose + success_term + failure_term), 0.0)
     return float(pmf) if pmf.ndim == 0 else pmf
 
