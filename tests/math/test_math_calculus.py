@@ -72,6 +72,10 @@ def test_limits():
     pole = gm.limit(lambda x: 1 / x, 0.0)
     assert not pole.exists and (pole.left, pole.right) == (-math.inf, math.inf)
     assert not gm.limit(lambda x: np.sin(1 / x), 0.0).exists
+    # √x is undefined left of 0: the two-sided limit does not exist, the right one is 0.
+    root = gm.limit(np.sqrt, 0.0)
+    assert not root.exists and "undefined" in root.reason
+    assert gm.limit(np.sqrt, 0.0, side="right").value == pytest.approx(0.0, abs=1e-6)
 
 
 @FAST
@@ -250,6 +254,9 @@ def test_integration_rules_converge_at_their_orders():
     assert right - left == pytest.approx((math.e - 1) / 100, rel=1e-12)
     assert gm.simpson(lambda x: x**3 - x, -1, 2, 2) == pytest.approx(2.25, abs=1e-12)
     assert gm.integrate(math.sqrt, 0, 1, tol=1e-10) == pytest.approx(2 / 3, abs=1e-9)
+    # A constant function that returns a scalar for array input still integrates pointwise.
+    assert gm.integrate(lambda x: 3.0, 0, 2) == pytest.approx(6.0, abs=1e-12)
+    assert gm.integrate(np.cos, 1.0, 1.0) == 0.0
 
 
 def test_calculus_bad_inputs_name_the_argument():

@@ -167,7 +167,10 @@ def _one_sided_limit(f: Callable, a: float, direction: float, tol: float) -> tup
     scale = max(1.0, abs(a))
     steps = 0.1 * scale * 2.0 ** -np.arange(0, 40)
     steps = steps[a + direction * steps != a]
-    values = _evaluate(f, a + direction * steps)
+    with np.errstate(all="ignore"):  # f may be undefined on this side (sqrt left of 0)
+        values = _evaluate(f, a + direction * steps)
+    if np.all(np.isnan(values[-5:])):
+        return float("nan"), "f is undefined (NaN) on this side of a"
     finite = np.isfinite(values)
     magnitudes = np.abs(values)
     # Unbounded growth: |f| keeps increasing and ends huge.

@@ -172,7 +172,7 @@ def joint_distribution(x, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return counts / x.size, x_values, y_values
 
 
-def mutual_information(joint=None, y=None, base: float | None = None, *, x=None) -> float:
+def mutual_information(joint_or_x, y=None, base: float | None = None) -> float:
     """Mutual information ``I(X; Y) = H(X) + H(Y) − H(X, Y) = KL(P_XY ‖ P_X P_Y)`` >= 0.
 
     Either a joint table ``mutual_information(joint)`` (rows X, columns Y), or paired samples
@@ -180,12 +180,10 @@ def mutual_information(joint=None, y=None, base: float | None = None, *, x=None)
     distribution; equals ``sklearn.metrics.mutual_info_score`` in nats). Symmetric; 0 iff
     independent; ``I(X; X) = H(X)``.
     """
-    if x is not None:
-        joint, y = x, y
     if y is not None:
-        table = joint_distribution(joint, y)[0]
+        table = joint_distribution(joint_or_x, y)[0]
     else:
-        table = _joint(joint, "mutual_information")
+        table = _joint(joint_or_x, "mutual_information")
     value = (
         entropy(table.sum(axis=1), base) + entropy(table.sum(axis=0), base)
         - entropy(table.ravel(), base)
