@@ -64,6 +64,9 @@ def test_concat_dataset_and_plus():
     assert isinstance(both, ConcatDataset) and len(both) == 7
     assert both[2][1] == 20 and both[3][1] == 0 and both[6][1] == 30
     assert both[-1][1] == 30
+    xb, yb = both.get_batch(np.array([5, 0, 6, 2, 3]))
+    np.testing.assert_array_equal(yb, [20, 0, 30, 20, 0])
+    np.testing.assert_array_equal(xb, np.stack([both[i][0] for i in (5, 0, 6, 2, 3)]))
 
 
 def test_random_split_fractions_follow_pytorch_rounding():

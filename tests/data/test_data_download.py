@@ -55,7 +55,8 @@ class FixtureHandler(http.server.BaseHTTPRequestHandler):
 def server():
     FixtureHandler.files, FixtureHandler.requests = {}, []
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FixtureHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}", FixtureHandler
     httpd.shutdown()

@@ -7,6 +7,7 @@
 - ``idx``: read and write the IDX file format
 """
 
+from groundup.data import datasets, idx, transforms
 from groundup.data.dataloader import DataLoader, default_collate, default_convert
 from groundup.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from groundup.data.sampler import (
@@ -28,6 +29,9 @@ __all__ = [
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "datasets",
+    "idx",
+    "transforms",
     "default_collate",
     "default_convert",
     "random_split",

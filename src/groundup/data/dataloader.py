@@ -1,4 +1,4 @@
-"""DataLoader: iterate over a dataset in (shuffled) mini-batches, as ``torch.utils.data.DataLoader``.
+"""DataLoader: iterate over a dataset in (shuffled) mini-batches, like PyTorch's ``DataLoader``.
 
 Fast path: when ``collate_fn`` is the default and the dataset implements ``get_batch(indices)``
 (``TensorDataset``, ``Subset`` of one, ``MNIST``, ...), a batch is gathered with one
@@ -20,7 +20,6 @@ import numpy as np
 
 from groundup.data._interop import as_generator, is_tensor, to_tensor
 from groundup.data.sampler import (
-    BatchSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,

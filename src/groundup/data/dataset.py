@@ -165,6 +165,36 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
 
+    def get_batch(self, indices: np.ndarray):
+        """Gather from each part with its own fast path, then restore the requested order;
+        NotImplemented unless every part involved has one and they share a structure."""
+        indices = np.asarray(indices, dtype=np.int64) % len(self)
+        which = np.searchsorted(self.cumulative_sizes, indices, side="right")
+        order = np.argsort(which, kind="stable")  # requests grouped by part, in order
+        parts = []
+        for part in np.unique(which):
+            start = self.cumulative_sizes[part - 1] if part else 0
+            get_batch = getattr(self.datasets[part], "get_batch", None)
+            batch = NotImplemented if get_batch is None else get_batch(
+                indices[which == part] - start)
+            if batch is NotImplemented:
+                return NotImplemented
+            parts.append(batch)
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        return _concat_trees(parts, inverse)
+
+
+def _concat_trees(parts: list, inverse: np.ndarray):
+    """Concatenate batches with the same nested structure leaf by leaf, then reorder rows."""
+    first = parts[0]
+    if isinstance(first, dict):
+        return {key: _concat_trees([p[key] for p in parts], inverse) for key in first}
+    if isinstance(first, (tuple, list)):
+        fields = [_concat_trees(list(column), inverse) for column in zip(*parts, strict=True)]
+        return type(first)(fields) if not hasattr(first, "_fields") else type(first)(*fields)
+    return np.concatenate([np.asarray(p) for p in parts])[inverse]
+
 
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     lengths = list(lengths)

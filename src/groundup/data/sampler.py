@@ -54,7 +54,8 @@ class RandomSampler(Sampler):
     ``replacement=True``, ``num_samples`` indices drawn uniformly with replacement.
 
     ``generator`` is a ``numpy.random.Generator`` or an int seed (default: a generator seeded
-    from groundup's global one when the sampler is built); the order is a function of its state, so saving ``generator.bit_generator.state``
+    from groundup's global one when the sampler is built); the order is a function of its
+    state, so saving ``generator.bit_generator.state``
     before an epoch reproduces that epoch.
     """
 
@@ -69,7 +70,8 @@ class RandomSampler(Sampler):
         ):
             raise ValueError(
                 hint(
-                    f"RandomSampler: num_samples must be a non-negative integer, got {num_samples!r}",
+                    f"RandomSampler: num_samples must be a non-negative integer, "
+                    f"got {num_samples!r}",
                     "leave it as None to use len(data_source)",
                 )
             )

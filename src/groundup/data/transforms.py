@@ -16,12 +16,11 @@ groundup's global generator (seeded by ``groundup.manual_seed``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from groundup.data._interop import as_generator, is_tensor, like_input, to_array, to_tensor
+from groundup.data._interop import as_generator, like_input, to_array, to_tensor
 from groundup.errors import DataError, ShapeError, hint
 
 __all__ = [
@@ -53,7 +52,8 @@ class Transform:
 
     def __repr__(self) -> str:
         fields = ", ".join(
-            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "generator"
+            f"{k}={v!r}" for k, v in vars(self).items()
+            if not k.startswith("_") and k != "generator"
         )
         return f"{type(self).__name__}({fields})"
 
