@@ -139,8 +139,8 @@ def test_taylor_approximations():
     batch = x0 + np.array([[0.1, -0.2], [0.0, 0.3]])
     d = batch - x0
     np.testing.assert_allclose(plane(batch), 10 + d @ grad, atol=1e-8)
-    np.testing.assert_allclose(model(batch), 10 + d @ grad + 0.5 * np.einsum("ki,ij,kj->k", d, H, d),
-                               atol=1e-6)
+    curvature = 0.5 * np.einsum("ki,ij,kj->k", d, H, d)
+    np.testing.assert_allclose(model(batch), 10 + d @ grad + curvature, atol=1e-6)
     # Error of an order-k model shrinks like |d|^(k+1).
     small, smaller = x0 + [1e-2, 1e-2], x0 + [1e-3, 1e-3]
     ratio = abs(f(small) - plane(small)) / abs(f(smaller) - plane(smaller))

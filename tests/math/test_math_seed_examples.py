@@ -202,7 +202,8 @@ def test_directional_change_first_order(seed_example):
     tol = ex["tolerance"]
     close(loss(w), ex["expected"]["loss"], tol)
     tangent = gm.taylor(loss, w, order=1)
-    for step, expected in zip(ex["inputs"]["displacements"], ex["expected"]["changes"], strict=True):
+    changes = ex["expected"]["changes"]
+    for step, expected in zip(ex["inputs"]["displacements"], changes, strict=True):
         step = np.array(step)
         close(loss(w + step), expected["new_loss"], tol)
         close(loss(w + step) - loss(w), expected["delta_L"], tol)

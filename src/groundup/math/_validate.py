@@ -15,7 +15,8 @@ def check_callable(f: object, func: str, arg: str = "f") -> Callable:
     if not callable(f):
         raise TypeError(
             hint(
-                f"{func}: argument '{arg}' must be a callable function, got {type(f).__name__} {f!r}",
+                f"{func}: argument '{arg}' must be a callable function, "
+                f"got {type(f).__name__} {f!r}",
                 f"pass the function itself, e.g. {func}(lambda x: x**2, ...), not its value",
             )
         )

@@ -105,8 +105,8 @@ def _step(x: np.ndarray, method: str, h: float | None) -> np.ndarray:
 def derivative(f: Callable, x, h: float | None = None, method: str = "central"):
     """Numerical derivative f'(x) of f: ℝ → ℝ.
 
-    central: ``(f(x+h) − f(x−h)) / 2h`` (error O(h²)); forward: ``(f(x+h) − f(x)) / h`` and backward:
-    ``(f(x) − f(x−h)) / h`` (error O(h)); richardson: ``(4·D(h/2) − D(h)) / 3`` with D the central
+    central: ``(f(x+h) − f(x−h)) / 2h`` (error O(h²)); forward: ``(f(x+h) − f(x)) / h`` and
+    backward: ``(f(x) − f(x−h)) / h`` (error O(h)); richardson: ``(4·D(h/2) − D(h)) / 3`` with D the central
     difference (error O(h⁴)). ``h`` defaults to ``ε^(1/3)·max(1,|x|)`` for central (ε^(1/2) for
     one-sided, ε^(1/5) for Richardson). ``x`` may be an array: f is then applied elementwise and the
     result has the shape of x.
@@ -351,7 +351,7 @@ def directional_derivative(
 
 
 def steepest_descent_direction(f: Callable, x) -> np.ndarray:
-    """Unit vector of fastest decrease of f at x: ``−∇f(x) / ‖∇f(x)‖`` (zeros at a critical point)."""
+    """Unit vector of fastest decrease of f at x: ``−∇f(x) / ‖∇f(x)‖`` (zeros where ∇f = 0)."""
     grad = gradient(check_callable(f, "steepest_descent_direction"), x)
     length = float(np.sqrt(np.sum(grad**2)))
     return np.zeros_like(grad) if length == 0 else -grad / length
@@ -418,7 +418,7 @@ def taylor(f: Callable, x0, order: int = 1) -> TaylorApproximation:
 
 
 class TaylorSeries:
-    """Degree-n Taylor polynomial ``Σₖ cₖ (x − x0)ᵏ`` with ``cₖ = f⁽ᵏ⁾(x0)/k!`` (``coefficients``)."""
+    """Degree-n Taylor polynomial ``Σₖ cₖ (x − x0)ᵏ``, ``cₖ = f⁽ᵏ⁾(x0)/k!`` (``coefficients``)."""
 
     def __init__(self, x0: float, coefficients: np.ndarray):
         self.x0, self.coefficients = x0, coefficients
@@ -442,9 +442,9 @@ def taylor_series(f: Callable, x0: float, n: int, radius: float | None = None) -
     """Degree-n Taylor polynomial of a smooth f: ℝ → ℝ around x0, ``Σₖ f⁽ᵏ⁾(x0)/k! (x − x0)ᵏ``.
 
     High-order finite differences are hopelessly noisy, so the derivatives come from a Chebyshev
-    interpolant (degree 64, rounding-noise tail chopped) of f on ``[x0 − r, x0 + r]`` (``r = radius``, default ``0.5·max(1,|x0|)``),
-    which for functions analytic near that interval is accurate to near machine precision. Keep
-    the interval inside f's domain (for log at 1, r < 1). Derivatives are good to about 1e-6
+    interpolant (degree 64, rounding-noise tail chopped) of f on ``[x0 − r, x0 + r]``
+    (``r = radius``, default ``0.5·max(1,|x0|)``), which for functions analytic near that interval
+    is accurate to near machine precision. Keep the interval inside f's domain (for log at 1, r < 1). Derivatives are good to about 1e-6
     (relative) up to n ≈ 7, to near machine precision for low orders.
     """
     check_callable(f, "taylor_series")
@@ -467,16 +467,17 @@ def taylor_series(f: Callable, x0: float, n: int, radius: float | None = None) -
     return TaylorSeries(x0, taylor_coefficients)
 
 
-# ------------------------------------------------------------------------ critical points, convexity
+# ---------------------------------------------------------------- critical points, convexity
 def classify_critical_point(
     f: Callable, x, grad_tol: float = 1e-5, tol: float | None = None
 ) -> str:
     """Second-derivative test at a critical point x (∇f(x) = 0) from the Hessian's eigenvalues λ.
 
     "minimum" (all λ > 0), "maximum" (all λ < 0), "saddle" (both signs), "inconclusive" (some
-    λ ≈ 0 and no sign change: x⁴ and −x⁴ and x³ all have f'' = 0 at 0). Eigenvalues within ``tol``
-    (default ``1e-5·max(1, max|λ|)``) of 0 count as zero. Raises if ``‖∇f(x)‖ > grad_tol·max(1,|f(x)|)``
-    (x is not a critical point). x a scalar (f: ℝ → ℝ) or a vector.
+    λ ≈ 0 and no sign change: x⁴ and −x⁴ and x³ all have f'' = 0 at 0). Eigenvalues within
+    ``tol`` (default ``1e-5·max(1, max|λ|)``) of 0 count as zero. Raises if
+    ``‖∇f(x)‖ > grad_tol·max(1,|f(x)|)`` (x is not a critical point). x a scalar (f: ℝ → ℝ) or
+    a vector.
     """
     check_callable(f, "classify_critical_point")
     point = as_float_array(x, "classify_critical_point", "x")
@@ -550,10 +551,10 @@ def is_convex(
 ):
     """Numerical convexity check of f on a box: curvature test plus the chord inequality.
 
-    Convex on the box ⇔ ``f'' >= 0`` (or ``H ⪰ 0``) everywhere ⇔ ``f(t·a + (1−t)·b) <= t·f(a) +
-    (1−t)·f(b)`` for all a, b and t ∈ [0, 1]. Both are tested at ``n_samples`` points (a grid in 1-D,
-    random otherwise) up to ``tol`` (default ``1e-6·max(1, max|f|)``). Sampling gives evidence, not
-    proof: True means no violation was found. ``domain``: (low, high) for f: ℝ → ℝ or a list of
+    Convex on the box ⇔ ``f'' >= 0`` (or ``H ⪰ 0``) everywhere ⇔
+    ``f(t·a + (1−t)·b) <= t·f(a) + (1−t)·f(b)`` for all a, b and t ∈ [0, 1]. Both are tested at
+    ``n_samples`` points (a grid in 1-D, random otherwise) up to ``tol`` (default
+    ``1e-6·max(1, max|f|)``). Sampling gives evidence, not proof: True means no violation was found. ``domain``: (low, high) for f: ℝ → ℝ or a list of
     (low, high) pairs for f: ℝⁿ → ℝ. ``return_details=True`` returns a :class:`ConvexityReport`.
     """
     check_callable(f, "is_convex")
@@ -683,7 +684,8 @@ def _iterate(f, x0, step_fn, grad_fn, steps, tol, max_steps, func) -> Optimizati
                       ConvergenceWarning, stacklevel=3)
     elif not message:
         if steps is None:
-            message = f"did not converge in {n_taken} steps (‖∇f‖ = {np.sqrt(np.sum(grads[-1]**2)):.3g})"
+            grad_norm = float(np.sqrt(np.sum(grads[-1] ** 2)))
+            message = f"did not converge in {n_taken} steps (‖∇f‖ = {grad_norm:.3g})"
             warnings.warn(hint(f"{func}: {message}", "raise max_steps or tune the step size"),
                           ConvergenceWarning, stacklevel=3)
         else:
@@ -727,7 +729,7 @@ def newton_method(
     hess: Callable | None = None,
     max_steps: int = 100,
 ) -> OptimizationResult:
-    """Newton's method for minimisation ``x_{k+1} = x_k − H(x_k)⁻¹ ∇f(x_k)`` (``x − f'/f''`` in 1-D).
+    """Newton's method for minimisation ``x_{k+1} = x_k − H(x_k)⁻¹ ∇f(x_k)`` (x − f'/f'' in 1-D).
 
     Jumps to the minimum of the local quadratic model, so it solves a quadratic in one step.
     ``grad``/``hess`` are analytic derivatives (default: finite differences). Stops (with a
@@ -775,7 +777,10 @@ def riemann_sum(f: Callable, a: float, b: float, n: int = 100, rule: str = "left
 
 
 def trapezoid(f: Callable, a: float, b: float, n: int = 100) -> float:
-    """Trapezoid rule ``Δx·(f(x₀)/2 + f(x₁) + … + f(x_{n−1}) + f(xₙ)/2)``, Δx = (b − a)/n; error O(1/n²)."""
+    """Trapezoid rule ``Δx·(f(x₀)/2 + f(x₁) + … + f(x_{n−1}) + f(xₙ)/2)``, Δx = (b − a)/n.
+
+    Error O(1/n²).
+    """
     f, a, b = _interval(f, a, b, "trapezoid")
     n = check_count(n, "trapezoid", "n", minimum=1)
     values = _evaluate(f, np.linspace(a, b, n + 1))

@@ -124,7 +124,9 @@ def js_divergence(p, q, base: float | None = None):
     """
     p, q = _pair(p, q, "js_divergence")
     m = (p + q) / 2
-    value = 0.5 * np.asarray(kl_divergence(p, m, base)) + 0.5 * np.asarray(kl_divergence(q, m, base))
+    value = 0.5 * np.asarray(kl_divergence(p, m, base)) + 0.5 * np.asarray(
+        kl_divergence(q, m, base)
+    )
     return _result(value)
 
 
@@ -145,7 +147,7 @@ def joint_entropy(joint, base: float | None = None) -> float:
 
 
 def conditional_entropy(joint, base: float | None = None) -> float:
-    """Conditional entropy ``H(Y|X) = H(X, Y) − H(X)`` from a joint table ``joint[i, j] = P(X=i, Y=j)``.
+    """Conditional entropy ``H(Y|X) = H(X, Y) − H(X)`` of a joint table ``joint[i, j] = P(i, j)``.
 
     The uncertainty left in Y (columns) once X (rows) is known; transpose the table for H(X|Y).
     """

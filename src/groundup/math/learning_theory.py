@@ -211,7 +211,7 @@ def _realisable(X: np.ndarray, labelings: np.ndarray, family: str) -> np.ndarray
 
 
 def can_realize(points, labels, family: str) -> bool:
-    """True when some hypothesis of ``family`` (see :data:`FAMILIES`) labels the points exactly so."""
+    """True when some hypothesis of ``family`` (see :data:`FAMILIES`) gives exactly these labels."""
     family = check_choice(family, FAMILIES, "can_realize", "family")
     X = _points(points, "can_realize", family)
     y = _labels(labels, X.shape[0], "can_realize")
@@ -219,7 +219,7 @@ def can_realize(points, labels, family: str) -> bool:
 
 
 def shatters(points, family: str) -> bool:
-    """True when ``family`` realises all 2ⁿ labelings of the n points (the definition of shattering).
+    """True when ``family`` realises all 2ⁿ labelings of the n points (definition of shattering).
 
     points: (n,) for the 1-D families, (n, 2) for rectangles and linear-2d, (n, d) for linear.
     """

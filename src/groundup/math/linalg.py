@@ -284,9 +284,10 @@ def solve_least_squares(X, y, method: str = "lstsq", ridge: float = 0.0) -> np.n
     """Weights w minimising ``‖X w − y‖² + ridge·‖w‖²``: ``w = (XᵀX + ridge·I)⁻¹ Xᵀ y``.
 
     X (m, n), y (m,) or (m, k) → w (n,) or (n, k). ``method="normal"`` solves the normal equations
-    as written (the course's formula; squares the condition number, and warns when XᵀX is singular
-    or ill-conditioned, falling back to lstsq); ``method="lstsq"`` (default) uses an SVD-based solver
-    on X directly, the stable choice, and returns the minimum-norm solution when X is rank-deficient.
+    as written (the course's formula; squares the condition number, and warns when XᵀX is
+    singular or ill-conditioned, falling back to lstsq); ``method="lstsq"`` (default) uses an
+    SVD-based solver on X directly, the stable choice, and returns the minimum-norm solution when
+    X is rank-deficient.
     Every weight is penalised, including an intercept column if X has one.
     """
     X = as_matrix(X, "solve_least_squares", "X")

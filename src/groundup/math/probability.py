@@ -124,7 +124,8 @@ class GaussianMLE:
 
 
 def gaussian_mle(x, ddof: int = 0) -> GaussianMLE:
-    """Maximum-likelihood fit of N(μ, σ²) to samples x (m,): ``μ̂ = mean(x)``, ``σ̂² = Σ(xᵢ − μ̂)²/m``.
+    """Maximum-likelihood fit of N(μ, σ²) to samples x (m,): ``μ̂ = mean(x)``,
+    ``σ̂² = Σ(xᵢ − μ̂)²/m``.
 
     The MLE variance (ddof=0) is biased low; ``ddof=1`` divides by m − 1 instead (unbiased, like
     ``np.var(x, ddof=1)``).
@@ -174,7 +175,9 @@ class BetaPosterior:
         return self.alpha * self.beta / (total**2 * (total + 1))
 
 
-def beta_binomial_posterior(alpha: float, beta: float, successes: int, failures: int) -> BetaPosterior:
+def beta_binomial_posterior(
+    alpha: float, beta: float, successes: int, failures: int
+) -> BetaPosterior:
     """Conjugate update: prior Beta(α, β) and k successes, f failures → Beta(α + k, β + f).
 
     The prior acts like α − 1 earlier successes and β − 1 earlier failures. Returns a
