@@ -106,8 +106,8 @@ def derivative(f: Callable, x, h: float | None = None, method: str = "central"):
     """Numerical derivative f'(x) of f: ℝ → ℝ.
 
     central: ``(f(x+h) − f(x−h)) / 2h`` (error O(h²)); forward: ``(f(x+h) − f(x)) / h`` and
-    backward: ``(f(x) − f(x−h)) / h`` (error O(h)); richardson: ``(4·D(h/2) − D(h)) / 3`` with D the central
-    difference (error O(h⁴)). ``h`` defaults to ``ε^(1/3)·max(1,|x|)`` for central (ε^(1/2) for
+    backward: ``(f(x) − f(x−h)) / h`` (error O(h)); richardson: ``(4·D(h/2) − D(h)) / 3`` with D
+    the central difference (error O(h⁴)). ``h`` defaults to ``ε^(1/3)·max(1,|x|)`` for central (ε^(1/2) for
     one-sided, ε^(1/5) for Richardson). ``x`` may be an array: f is then applied elementwise and the
     result has the shape of x.
     """
@@ -444,8 +444,9 @@ def taylor_series(f: Callable, x0: float, n: int, radius: float | None = None) -
     High-order finite differences are hopelessly noisy, so the derivatives come from a Chebyshev
     interpolant (degree 64, rounding-noise tail chopped) of f on ``[x0 − r, x0 + r]``
     (``r = radius``, default ``0.5·max(1,|x0|)``), which for functions analytic near that interval
-    is accurate to near machine precision. Keep the interval inside f's domain (for log at 1, r < 1). Derivatives are good to about 1e-6
-    (relative) up to n ≈ 7, to near machine precision for low orders.
+    is accurate to near machine precision. Keep the interval inside f's domain (for log at 1,
+    r < 1). Derivatives are good to about 1e-6 (relative) up to n ≈ 7, to near machine precision
+    for low orders.
     """
     check_callable(f, "taylor_series")
     x0 = check_scalar(x0, "taylor_series", "x0")
@@ -554,8 +555,8 @@ def is_convex(
     Convex on the box ⇔ ``f'' >= 0`` (or ``H ⪰ 0``) everywhere ⇔
     ``f(t·a + (1−t)·b) <= t·f(a) + (1−t)·f(b)`` for all a, b and t ∈ [0, 1]. Both are tested at
     ``n_samples`` points (a grid in 1-D, random otherwise) up to ``tol`` (default
-    ``1e-6·max(1, max|f|)``). Sampling gives evidence, not proof: True means no violation was found. ``domain``: (low, high) for f: ℝ → ℝ or a list of
-    (low, high) pairs for f: ℝⁿ → ℝ. ``return_details=True`` returns a :class:`ConvexityReport`.
+    ``1e-6·max(1, max|f|)``). Sampling gives evidence, not proof: True means no violation was
+    found. ``domain``: (low, high) for f: ℝ → ℝ or a list of (low, high) pairs for f: ℝⁿ → ℝ. ``return_details=True`` returns a :class:`ConvexityReport`.
     """
     check_callable(f, "is_convex")
     low, high, scalar = _parse_domain(domain)
