@@ -107,9 +107,9 @@ def derivative(f: Callable, x, h: float | None = None, method: str = "central"):
 
     central: ``(f(x+h) − f(x−h)) / 2h`` (error O(h²)); forward: ``(f(x+h) − f(x)) / h`` and
     backward: ``(f(x) − f(x−h)) / h`` (error O(h)); richardson: ``(4·D(h/2) − D(h)) / 3`` with D
-    the central difference (error O(h⁴)). ``h`` defaults to ``ε^(1/3)·max(1,|x|)`` for central (ε^(1/2) for
-    one-sided, ε^(1/5) for Richardson). ``x`` may be an array: f is then applied elementwise and the
-    result has the shape of x.
+    the central difference (error O(h⁴)). ``h`` defaults to ``ε^(1/3)·max(1,|x|)`` for central
+    (ε^(1/2) for one-sided, ε^(1/5) for Richardson). ``x`` may be an array: f is then applied
+    elementwise and the result has the shape of x.
     """
     check_callable(f, "derivative")
     method = check_choice(method, DERIVATIVE_METHODS, "derivative", "method")
@@ -556,7 +556,8 @@ def is_convex(
     ``f(t·a + (1−t)·b) <= t·f(a) + (1−t)·f(b)`` for all a, b and t ∈ [0, 1]. Both are tested at
     ``n_samples`` points (a grid in 1-D, random otherwise) up to ``tol`` (default
     ``1e-6·max(1, max|f|)``). Sampling gives evidence, not proof: True means no violation was
-    found. ``domain``: (low, high) for f: ℝ → ℝ or a list of (low, high) pairs for f: ℝⁿ → ℝ. ``return_details=True`` returns a :class:`ConvexityReport`.
+    found. ``domain``: (low, high) for f: ℝ → ℝ or a list of (low, high) pairs for f: ℝⁿ → ℝ.
+    ``return_details=True`` returns a :class:`ConvexityReport`.
     """
     check_callable(f, "is_convex")
     low, high, scalar = _parse_domain(domain)
