@@ -234,3 +234,11 @@ def test_epoch_of_mnist_sized_arrays_batches_every_sample():
         count += 1
         total += int(yb.data.sum())
     assert count == 938 and total == 60000 * 59999 // 2
+
+
+def test_accepts_a_groundup_generator():
+    X, y = arrays(20)
+    loader = DataLoader(TensorDataset(X, y), batch_size=20, shuffle=True,
+                        generator=groundup.random.Generator(5))
+    np.testing.assert_array_equal(next(iter(loader))[1].data,
+                                  np.random.default_rng(5).permutation(20))

@@ -277,6 +277,29 @@ def _check_image(array: np.ndarray, owner: str) -> None:
         )
 
 
+_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _pixel_grid(h: int, w: int) -> np.ndarray:
+    """``(2, H*W)`` float32 pixel coordinates (x = column, y = row), cached per size."""
+    grid = _GRIDS.get((h, w))
+    if grid is None:
+        ys, xs = np.divmod(np.arange(h * w), w)
+        grid = _GRIDS[(h, w)] = np.stack([xs, ys]).astype(np.float32)
+    return grid
+
+
+def _gather(flat: np.ndarray, n: int, c: int, h: int, w: int, xs: np.ndarray, ys: np.ndarray,
+            fill) -> np.ndarray:
+    """Values of ``flat`` (``(N*C, H*W)``) at integer-valued float positions ``xs, ys``
+    (``(N, H*W)``, per image), ``fill`` outside the image; returns ``(N, C, H*W)``."""
+    inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+    index = np.where(inside, ys * w + xs, 0).astype(np.intp)  # (N, H*W)
+    rows = np.arange(n * c, dtype=np.intp).reshape(n, c, 1) * (h * w)
+    values = flat.ravel()[rows + index[:, None, :]]
+    return np.where(inside[:, None, :], values, np.asarray(fill, dtype=flat.dtype))
+
+
 class _RandomImageTransform(Transform):
     """Shared plumbing: one sample is a batch of one, so both paths draw the same way."""
 
@@ -439,47 +462,36 @@ class RandomAffine(_RandomImageTransform):
         """Apply the affine maps with the given per-image parameters to ``(N, ..., H, W)``."""
         batch, shape = _as_image_batch(images, "RandomAffine")
         n, c, h, w = batch.shape
-        cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-        theta = np.deg2rad(np.asarray(angles, dtype=np.float64))[:, None, None]
+        centre = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
+        theta = np.deg2rad(np.asarray(angles, dtype=np.float64))
         cos, sin = np.cos(theta), np.sin(theta)
-        scales = np.asarray(scales, dtype=np.float64)[:, None, None]
-        ys, xs = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                             indexing="ij")
-        # Output offsets from the centre, minus the translation, then the inverse rotation.
+        inv_scale = 1.0 / np.asarray(scales, dtype=np.float64)
         # With y pointing down, a counter-clockwise rotation by a maps (dx, dy) to
-        # (dx cos a + dy sin a, -dx sin a + dy cos a); its inverse is the transpose.
-        dx = xs[None] - cx - np.asarray(tx, dtype=np.float64)[:, None, None]
-        dy = ys[None] - cy - np.asarray(ty, dtype=np.float64)[:, None, None]
-        src_x = (cos * dx - sin * dy) / scales + cx
-        src_y = (sin * dx + cos * dy) / scales + cy
-        flat = batch.reshape(n, c, h * w)
-        dtype = batch.dtype
+        # (dx cos a + dy sin a, -dx sin a + dy cos a); the inverse map is its transpose:
+        # source = R^-1 (p - c - t) / s + c, as one (N, 2, 2) @ (2, H*W) product.
+        inverse = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+        inverse *= inv_scale[:, None, None]
+        shift = np.stack([np.asarray(tx, np.float64), np.asarray(ty, np.float64)], 1)
+        offset = centre - np.einsum("nij,nj->ni", inverse, centre + shift)  # (N, 2)
+        source = (inverse.astype(np.float32) @ _pixel_grid(h, w)
+                  + offset.astype(np.float32)[:, :, None])  # (N, 2, H*W): x then y
+        flat = batch.reshape(n * c, h * w)
         if self.interpolation == "nearest":
-            ix = np.rint(src_x).astype(np.int64)
-            iy = np.rint(src_y).astype(np.int64)
-            inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-            index = np.where(inside, iy * w + ix, 0).reshape(n, 1, h * w)
-            values = np.take_along_axis(flat, np.broadcast_to(index, (n, c, h * w)), axis=2)
-            out = np.where(inside.reshape(n, 1, h * w), values, np.asarray(self.fill, dtype))
+            out = _gather(flat, n, c, h, w, np.rint(source[:, 0]), np.rint(source[:, 1]),
+                          self.fill)
         else:
-            x0, y0 = np.floor(src_x), np.floor(src_y)
-            fx, fy = src_x - x0, src_y - y0
-            x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-            out = np.zeros((n, c, h * w), dtype=np.float64)
+            x0, y0 = np.floor(source[:, 0]), np.floor(source[:, 1])
+            fx, fy = source[:, 0] - x0, source[:, 1] - y0
+            out = np.zeros((n, c, h * w), dtype=np.float32)
             for oy, ox, weight in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx),
                                    (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
-                xi, yi = x0 + ox, y0 + oy
-                inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-                index = np.where(inside, yi * w + xi, 0).reshape(n, 1, h * w)
-                values = np.take_along_axis(flat, np.broadcast_to(index, (n, c, h * w)), axis=2)
-                values = np.where(inside.reshape(n, 1, h * w), values, self.fill)
-                out += weight.reshape(n, 1, h * w) * values
-            if np.issubdtype(dtype, np.integer):
-                info = np.iinfo(dtype)
+                corner = _gather(flat, n, c, h, w, x0 + ox, y0 + oy, self.fill)
+                out += weight[:, None, :] * corner
+            if np.issubdtype(batch.dtype, np.integer):
+                info = np.iinfo(batch.dtype)
                 out = np.clip(np.rint(out), info.min, info.max)
-            out = out.astype(dtype)
+            out = out.astype(batch.dtype)
         return out.reshape(shape)
-
     def _apply_batch(self, images: np.ndarray) -> np.ndarray:
         h, w = images.shape[-2], images.shape[-1]
         return self.warp(images, *self.sample_params(images.shape[0], h, w))
