@@ -1,0 +1,754 @@
+"""Convolution and pooling: conv1d, conv2d, conv_transpose2d, max/avg/adaptive pooling.
+
+Every op here is a fused kernel: forward and backward work on NumPy arrays (the backward is
+``once_differentiable``) so that each costs a few large vectorised steps instead of a graph of
+small ops.
+
+**Convolution is one matrix product (im2col).** PyTorch's conv2d is a cross-correlation::
+
+    out[n, o, i, j] = b[o] + Σ_{c, p, q} x_pad[n, c, i·s + p·d, j·s + q·d] · w[o, c, p, q]
+
+Gather every receptive field of the padded input into a column (``sliding_window_view`` gives the
+windows as a view; one reshape copies them into the matrix ``cols`` of shape (C·kH·kW, N·OH·OW)),
+and the whole convolution is ``W (O, C·kH·kW) @ cols`` — a single BLAS GEMM. The backward is two
+more GEMMs: ∂W = G·colsᵀ and ∂cols = Wᵀ·G, and ∂cols is folded back onto the image ("col2im") by
+kH·kW strided, vectorised adds (one per kernel offset; no ``np.add.at``). With ``groups`` the
+channels split into independent blocks: the same products, batched over the group axis.
+
+The output size of every op here (per spatial axis, input n, kernel k, padding p, stride s,
+dilation d) is
+
+    floor((n + 2p − d·(k − 1) − 1) / s) + 1
+
+(the course's floor((n + 2p − k)/s) + 1 when d = 1).
+
+A plain loop version of each op lives in the tests, which check these kernels against it and
+against PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from groundup.autograd.function import Function
+from groundup.errors import DTypeError, ShapeError, hint
+from groundup.ops._util import tensor_cls
+
+# ----------------------------------------------------------------------------- argument helpers
+
+
+def _pair(value, name: str, op: str, n: int = 2) -> tuple:
+    """An int or a length-``n`` tuple as a tuple of ``n`` non-negative ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    try:
+        out = tuple(int(v) for v in value)
+    except TypeError:
+        out = ()
+    if len(out) != n:
+        raise ValueError(hint(
+            f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}",
+            f"e.g. {name}=2 or {name}={(2,) * n}",
+        ))
+    return out
+
+
+def _check_positive(values: tuple, name: str, op: str, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if any(v < low for v in values):
+        raise ValueError(hint(
+            f"{op}: {name} must be {'non-negative' if allow_zero else 'positive'}, got {values}",
+            f"use {name} ≥ {low}",
+        ))
+
+
+def conv_output_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """Output length of a convolution or pooling along one axis:
+    floor((n + 2p − d(k−1) − 1)/s) + 1 (ceil instead of floor with ``ceil_mode``; then, as in
+    PyTorch, a last window that would start inside the right padding is dropped)."""
+    span = n + 2 * p - d * (k - 1) - 1
+    if ceil_mode:
+        out = -(-span // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return out
+    return span // s + 1
+
+
+def _conv_padding(padding, kernel: tuple, dilation: tuple, stride: tuple, op: str) -> tuple:
+    """Padding as ((before, after), ...) per spatial axis; handles ints, tuples, 'same', 'valid'."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(hint(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride})",
+                    "use stride=1 with 'same', or give the padding as numbers",
+                ))
+            # PyTorch's rule: total d(k−1) per axis, the odd one out goes after (right/bottom).
+            out = []
+            for k, d in zip(kernel, dilation):
+                total = d * (k - 1)
+                out.append((total // 2, total - total // 2))
+            return tuple(out)
+        raise ValueError(hint(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got "
+                              f"{padding!r}", "e.g. padding=1 or padding='same'"))
+    pads = _pair(padding, "padding", op, nd)
+    _check_positive(pads, "padding", op, allow_zero=True)
+    return tuple((p, p) for p in pads)
+
+
+def _float_dtype(op: str, *arrays) -> np.dtype:
+    """The common dtype of a kernel's array arguments (they must be the same float type)."""
+    dt = arrays[0].dtype
+    if dt.kind != "f":
+        raise DTypeError(hint(f"{op}: input must be a floating-point tensor, got dtype {dt}",
+                              "convert it with .float()"))
+    for a in arrays[1:]:
+        if a is not None and a.dtype != dt:
+            raise DTypeError(hint(
+                f"{op}: input dtype {dt} and weight/bias dtype {a.dtype} differ",
+                "convert them to the same dtype (module.to(dtype) or tensor.float()/.double())",
+            ))
+    return dt
+
+
+# ----------------------------------------------------------------------------- im2col / col2im
+
+
+def _pad2d(x: np.ndarray, pads: tuple, value=0.0) -> np.ndarray:
+    """Pad the last two axes of an (N, C, H, W) array; ``pads`` = ((top, bottom), (left, right))."""
+    (pt, pb), (pl, pr) = pads
+    if pt == pb == pl == pr == 0:
+        return x
+    N, C, H, W = x.shape
+    out = np.full((N, C, H + pt + pb, W + pl + pr), value, dtype=x.dtype)
+    out[:, :, pt:pt + H, pl:pl + W] = x
+    return out
+
+
+def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):
+    """View of every receptive field: (N, C, OH, OW, kH, kW) with
+    ``v[n, c, i, j, p, q] = xp[n, c, i·sH + p·dH, j·sW + q·dW]`` (no copy)."""
+    (kH, kW), (sH, sW), (dH, dW), (OH, OW) = kernel, stride, dilation, out_hw
+    span = ((kH - 1) * dH + 1, (kW - 1) * dW + 1)
+    win = sliding_window_view(xp, span, axis=(2, 3))
+    return win[:, :, :(OH - 1) * sH + 1:sH, :(OW - 1) * sW + 1:sW, ::dH, ::dW]
+
+
+def _im2col(xp, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
+    """The column matrix (G, Cg·kH·kW, N·OH·OW) of a padded input: one copy of the window view.
+
+    Rows are ordered (c, p, q) like a flattened PyTorch weight (O, Cg, kH, kW), and columns (n, i, j),
+    so that ``W.reshape(G, Og, K) @ cols`` is the convolution, laid out as (G, Og, N, OH, OW)."""
+    N, C = xp.shape[:2]
+    OH, OW = out_hw
+    kH, kW = kernel
+    win = _windows(xp, kernel, stride, dilation, out_hw)
+    win = win.reshape(N, groups, C // groups, OH, OW, kH, kW)       # split channels: a view
+    # (G, Cg, kH, kW, N, OH, OW): the innermost axis stays the input's width axis, so the copy
+    # reads runs of OW neighbouring pixels (contiguous when the stride is 1).
+    return win.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, (C // groups) * kH * kW, N * OH * OW)
+
+
+def _col2im(cols, x_shape_padded, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
+    """Adjoint of :func:`_im2col`: add every column entry back onto the pixel it was read from.
+
+    One strided, vectorised add per kernel offset (p, q): kH·kW adds in all, each covering the
+    whole batch; overlapping windows accumulate because the adds are sequential."""
+    N, C, Hp, Wp = x_shape_padded
+    (kH, kW), (sH, sW), (dH, dW), (OH, OW) = kernel, stride, dilation, out_hw
+    Cg = C // groups
+    # (G, Cg, kH, kW, N, OH, OW) -> per offset (G, Cg, N, OH, OW) -> (N, G, Cg, OH, OW)
+    c = cols.reshape(groups, Cg, kH, kW, N, OH, OW).transpose(4, 0, 1, 2, 3, 5, 6)
+    out = np.zeros((N, groups, Cg, Hp, Wp), dtype=cols.dtype)
+    for p in range(kH):
+        rows = slice(p * dH, p * dH + (OH - 1) * sH + 1, sH)
+        for q in range(kW):
+            out[:, :, :, rows, q * dW:q * dW + (OW - 1) * sW + 1:sW] += c[:, :, :, p, q]
+    return out.reshape(N, C, Hp, Wp)
+
+
+def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarray:
+    """(G, Og, N·OH·OW) product → contiguous (N, G·Og, OH, OW), adding the bias in the same pass."""
+    G, Og = out.shape[:2]
+    OH, OW = out_hw
+    src = out.reshape(G * Og, N, OH, OW).transpose(1, 0, 2, 3)
+    res = np.empty((N, G * Og, OH, OW), dtype=out.dtype)
+    if bias is not None:
+        np.add(src, bias.reshape(1, -1, 1, 1), out=res)
+    else:
+        np.copyto(res, src)
+    return res
+
+
+def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
+    """(N, C, H, W) → (G, C/G, N·H·W): the layout the GEMMs above use (one copy)."""
+    N, C, H, W = g.shape
+    return g.transpose(1, 0, 2, 3).reshape(groups, C // groups, N * H * W)
+
+
+def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
+    (pt, _), (pl, _) = pads
+    H, W = hw
+    if xp.shape[2:] == (H, W):
+        return xp
+    return np.ascontiguousarray(xp[:, :, pt:pt + H, pl:pl + W])
+
+
+# ----------------------------------------------------------------------------- convolution
+
+
+def _check_conv_args(op, x, weight, bias, groups, transposed=False):
+    if x.ndim != 4:
+        raise ShapeError(hint(
+            f"{op}: expected a 4-D input (N, C, H, W) (or 3-D unbatched), got shape {x.shape}",
+            "add a batch axis with x.unsqueeze(0), or a channel axis for grayscale images",
+        ))
+    if weight.ndim != 4:
+        raise ShapeError(hint(
+            f"{op}: weight must be 4-D, got shape {weight.shape}",
+            "conv2d weight is (out_channels, in_channels/groups, kH, kW); "
+            "conv_transpose2d weight is (in_channels, out_channels/groups, kH, kW)",
+        ))
+    if groups < 1:
+        raise ValueError(hint(f"{op}: groups must be ≥ 1, got {groups}", "use groups=1"))
+    C = x.shape[1]
+    if transposed:
+        if weight.shape[0] != C or C % groups:
+            raise ShapeError(hint(
+                f"{op}: input has {C} channels but weight of shape {weight.shape} expects "
+                f"{weight.shape[0]} (weight is (in_channels, out_channels/groups, kH, kW))",
+                "in_channels must equal weight.shape[0] and be divisible by groups",
+            ))
+        out_ch = weight.shape[1] * groups
+    else:
+        if C % groups or weight.shape[1] * groups != C or weight.shape[0] % groups:
+            raise ShapeError(hint(
+                f"{op}: input has {C} channels but weight of shape {weight.shape} with "
+                f"groups={groups} expects {weight.shape[1] * groups}",
+                "weight is (out_channels, in_channels/groups, kH, kW); in and out channels must "
+                "be divisible by groups",
+            ))
+        out_ch = weight.shape[0]
+    if bias is not None and bias.shape != (out_ch,):
+        raise ShapeError(hint(f"{op}: bias must have shape ({out_ch},), got {bias.shape}",
+                              "one bias per output channel"))
+    return _float_dtype(op, x, weight, bias)
+
+
+class Conv2d(Function):
+    """2-D cross-correlation (PyTorch's conv2d) by im2col and one GEMM; see the module docstring.
+
+    Shapes: x (N, C, H, W), weight (O, C/groups, kH, kW), bias (O,) → (N, O, OH, OW).
+    """
+
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, stride=(1, 1), pads=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1):
+        _check_conv_args("conv2d", x, weight, bias, groups)
+        N, C, H, W = x.shape
+        O, _, kH, kW = weight.shape
+        (pt, pb), (pl, pr) = pads
+        OH = conv_output_size(H + pt + pb, kH, stride[0], 0, dilation[0])
+        OW = conv_output_size(W + pl + pr, kW, stride[1], 0, dilation[1])
+        if OH < 1 or OW < 1:
+            raise ShapeError(hint(
+                f"conv2d: input of spatial size {(H, W)} padded by {pads} is smaller than the "
+                f"dilated kernel {((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)}",
+                "use a larger input, more padding, or a smaller kernel",
+            ))
+        xp = _pad2d(x, pads)
+        cols = _im2col(xp, (kH, kW), stride, dilation, (OH, OW), groups)
+        wm = weight.reshape(groups, O // groups, -1)
+        out = _gemm_to_nchw(np.matmul(wm, cols), N, (OH, OW), bias)
+        ctx.cols, ctx.wm = cols, wm
+        ctx.geom = (xp.shape, (kH, kW), stride, pads, dilation, (OH, OW), groups, (H, W))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp_shape, kernel, stride, pads, dilation, out_hw, groups, hw = ctx.geom
+        x, weight, bias = ctx.inputs
+        needs = ctx.needs_input_grad
+        g = grad.data
+        gm = _nchw_to_gemm(g, groups)                               # (G, Og, M)
+        T = tensor_cls()
+        gx = gw = gb = None
+        if needs[0]:
+            gcols = np.matmul(ctx.wm.transpose(0, 2, 1), gm)        # (G, K, M)
+            gxp = _col2im(gcols, xp_shape, kernel, stride, dilation, out_hw, groups)
+            gx = T(_crop2d(gxp, pads, hw))
+        if needs[1]:
+            gw = T(np.matmul(gm, ctx.cols.transpose(0, 2, 1)).reshape(weight.shape))
+        if bias is not None and needs[2]:
+            gb = T(g.sum(axis=(0, 2, 3)))
+        return gx, gw, gb
+
+
+class ConvTranspose2d(Function):
+    """Transposed 2-D convolution: the adjoint (gradient with respect to the input) of conv2d.
+
+    Shapes: x (N, Cin, H, W), weight (Cin, Cout/groups, kH, kW), bias (Cout,) →
+    (N, Cout, OH, OW) with OH = (H − 1)·s − 2p + d(k − 1) + output_padding + 1.
+    Every input pixel scatters ``x[n, c, i, j] · w[c, :, :, :]`` onto the output at
+    (i·s − p + p'·d, j·s − p + q'·d): a GEMM (Wᵀ·x) followed by col2im. Its backward is a conv2d
+    of the gradient (im2col + GEMM) — the roles of the two halves of conv2d swap.
+    """
+
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, stride=(1, 1), padding=(0, 0),
+                output_padding=(0, 0), dilation=(1, 1), groups=1):
+        _check_conv_args("conv_transpose2d", x, weight, bias, groups, transposed=True)
+        N, Cin, H, W = x.shape
+        _, Cog, kH, kW = weight.shape
+        for op_, s, d in zip(output_padding, stride, dilation):
+            if op_ >= max(s, d):
+                raise ValueError(hint(
+                    f"conv_transpose2d: output_padding {output_padding} must be smaller than "
+                    f"either stride {stride} or dilation {dilation}",
+                    "output_padding only resolves which of the s input sizes mapping to the "
+                    "same output size is meant",
+                ))
+        OH = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kH - 1) + output_padding[0] + 1
+        OW = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kW - 1) + output_padding[1] + 1
+        if OH < 1 or OW < 1:
+            raise ShapeError(hint(
+                f"conv_transpose2d: output size {(OH, OW)} is not positive for input {(H, W)}",
+                "reduce the padding",
+            ))
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        Hp, Wp = OH + 2 * padding[0], OW + 2 * padding[1]
+        xm = _nchw_to_gemm(x, groups)                               # (G, Cig, M)
+        wm = weight.reshape(groups, Cin // groups, -1)              # (G, Cig, Cog·kH·kW)
+        cols = np.matmul(wm.transpose(0, 2, 1), xm)                 # (G, K, M)
+        out = _crop2d(_col2im(cols, (N, Cog * groups, Hp, Wp), (kH, kW), stride, dilation,
+                              (H, W), groups), pads, (OH, OW))
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        ctx.xm, ctx.wm = xm, wm
+        ctx.geom = ((kH, kW), stride, pads, dilation, (H, W), groups)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        kernel, stride, pads, dilation, hw, groups = ctx.geom
+        x, weight, bias = ctx.inputs
+        needs = ctx.needs_input_grad
+        g = grad.data
+        gcols = _im2col(_pad2d(g, pads), kernel, stride, dilation, hw, groups)   # (G, K, M)
+        T = tensor_cls()
+        gx = gw = gb = None
+        if needs[0]:
+            gx = T(_gemm_to_nchw(np.matmul(ctx.wm, gcols), x.shape[0], hw))
+        if needs[1]:
+            gw = T(np.matmul(ctx.xm, gcols.transpose(0, 2, 1)).reshape(weight.shape))
+        if bias is not None and needs[2]:
+            gb = T(g.sum(axis=(0, 2, 3)))
+        return gx, gw, gb
+
+
+def _unbatched(x, ndim: int):
+    """PyTorch accepts a single sample without its batch axis; add it (and remember to drop it)."""
+    if x.ndim == ndim - 1:
+        return x.unsqueeze(0), True
+    return x, False
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation), PyTorch's ``F.conv2d``.
+
+    input (N, C, H, W) or (C, H, W); weight (O, C/groups, kH, kW); bias (O,) or None.
+    ``padding``: int, (pH, pW), ``"valid"`` (0) or ``"same"`` (output size = input size; stride 1;
+    an odd total goes to the bottom/right, as in PyTorch). Output (N, O, OH, OW) with
+    OH = floor((H + 2pH − dH(kH − 1) − 1)/sH) + 1, likewise OW.
+    """
+    stride = _pair(stride, "stride", "conv2d")
+    dilation = _pair(dilation, "dilation", "conv2d")
+    _check_positive(stride, "stride", "conv2d")
+    _check_positive(dilation, "dilation", "conv2d")
+    pads = _conv_padding(padding, tuple(weight.shape[2:]), dilation, stride, "conv2d")
+    x, squeeze = _unbatched(input, 4)
+    out = Conv2d.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation,
+                       groups=int(groups))
+    return out.squeeze(0) if squeeze else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution, PyTorch's ``F.conv1d``: input (N, C, L) or (C, L), weight (O, C/groups, k).
+
+    Output (N, O, L_out), L_out = floor((L + 2p − d(k − 1) − 1)/s) + 1. Computed as a conv2d over
+    a height-1 image (the same im2col kernel)."""
+    if weight.ndim != 3:
+        raise ShapeError(hint(f"conv1d: weight must be 3-D (out, in/groups, k), got {weight.shape}",
+                              "use conv2d for 4-D weights"))
+    (s,) = _pair(stride, "stride", "conv1d", 1)
+    (d,) = _pair(dilation, "dilation", "conv1d", 1)
+    _check_positive((s,), "stride", "conv1d")
+    _check_positive((d,), "dilation", "conv1d")
+    ((pa, pb),) = _conv_padding(padding, (weight.shape[2],), (d,), (s,), "conv1d")
+    x, squeeze = _unbatched(input, 3)
+    if x.ndim != 3:
+        raise ShapeError(hint(
+            f"conv1d: expected a 3-D input (N, C, L) (or 2-D unbatched), got shape {tuple(input.shape)}",
+            "sequences are (batch, channels, length)",
+        ))
+    out = Conv2d.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, s),
+                       pads=((0, 0), (pa, pb)), dilation=(1, d), groups=int(groups)).squeeze(2)
+    return out.squeeze(0) if squeeze else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution, PyTorch's ``F.conv_transpose2d`` (argument order included).
+
+    input (N, Cin, H, W) or (Cin, H, W); weight (Cin, Cout/groups, kH, kW); output (N, Cout, OH, OW)
+    with OH = (H − 1)·sH − 2pH + dH(kH − 1) + output_paddingH + 1 (the inverse of conv2d's size
+    formula; ``output_padding`` picks among the input sizes a strided conv2d maps to one size)."""
+    op = "conv_transpose2d"
+    stride = _pair(stride, "stride", op)
+    dilation = _pair(dilation, "dilation", op)
+    padding = _pair(padding, "padding", op)
+    output_padding = _pair(output_padding, "output_padding", op)
+    _check_positive(stride, "stride", op)
+    _check_positive(dilation, "dilation", op)
+    _check_positive(padding, "padding", op, allow_zero=True)
+    _check_positive(output_padding, "output_padding", op, allow_zero=True)
+    x, squeeze = _unbatched(input, 4)
+    out = ConvTranspose2d.apply(x, weight, bias, stride=stride, padding=padding,
+                                output_padding=output_padding, dilation=dilation,
+                                groups=int(groups))
+    return out.squeeze(0) if squeeze else out
+
+
+# ----------------------------------------------------------------------------- pooling
+
+
+def _pool_args(op, kernel_size, stride, padding, dilation, n=2):
+    k = _pair(kernel_size, "kernel_size", op, n)
+    # stride=None (or PyTorch's empty list) means stride = kernel_size
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
+        _pair(stride, "stride", op, n)
+    p = _pair(padding, "padding", op, n)
+    d = _pair(dilation, "dilation", op, n)
+    _check_positive(k, "kernel_size", op)
+    _check_positive(s, "stride", op)
+    _check_positive(d, "dilation", op)
+    _check_positive(p, "padding", op, allow_zero=True)
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(hint(
+            f"{op}: padding {p} must be at most half the kernel size {k}",
+            "a window must never lie entirely in the padding",
+        ))
+    return k, s, p, d
+
+
+def _pool_geometry(op, shape, k, s, p, d, ceil_mode):
+    """Output size and the (top, bottom), (left, right) padding that makes every window fit."""
+    H, W = shape[-2:]
+    OH = conv_output_size(H, k[0], s[0], p[0], d[0], ceil_mode)
+    OW = conv_output_size(W, k[1], s[1], p[1], d[1], ceil_mode)
+    if OH < 1 or OW < 1:
+        raise ShapeError(hint(
+            f"{op}: input of spatial size {(H, W)} is too small for kernel {k} with padding {p} "
+            f"and dilation {d} (output would be {(OH, OW)})",
+            "use a smaller kernel or pool a larger feature map",
+        ))
+    # Extra room on the bottom/right for ceil_mode's last, partial window.
+    need_h = (OH - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (OW - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    pads = ((p[0], max(p[0], need_h - H - p[0])), (p[1], max(p[1], need_w - W - p[1])))
+    return (OH, OW), pads
+
+
+def _is_tiling(k, s, p, d, hw, out_hw) -> bool:
+    """Windows that tile the input without overlap or padding: the reshape fast path applies."""
+    return (k == s and p == (0, 0) and d == (1, 1)
+            and out_hw[0] * k[0] <= hw[0] and out_hw[1] * k[1] <= hw[1])
+
+
+def _tiles(x, k, out_hw):
+    """(N, C, OH·kH, OW·kW) crop viewed as (N, C, OH, kH, OW, kW): a reshape, no copy."""
+    N, C = x.shape[:2]
+    (OH, OW), (kH, kW) = out_hw, k
+    return x[:, :, :OH * kH, :OW * kW].reshape(N, C, OH, kH, OW, kW)
+
+
+class MaxPool2d(Function):
+    """Max over each window; the gradient goes to the (first, in row-major window order) maximum,
+    as PyTorch's does, so ties send the whole gradient to one input.
+
+    Shapes: (N, C, H, W) → (N, C, OH, OW), OH = floor((H + 2p − d(k − 1) − 1)/s) + 1.
+    Non-overlapping windows (kernel == stride, no padding) are a reshape of the input; otherwise the
+    windows come from a strided view of the input padded with −∞.
+    """
+
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, padding, dilation, ceil_mode, sink=None):
+        # ``sink``: a list that receives the window argmax (for return_indices) without a
+        # second pass over the input.
+        N, C, H, W = x.shape
+        (OH, OW), pads = _pool_geometry("max_pool2d", x.shape, kernel, stride, padding, dilation,
+                                        ceil_mode)
+        kk = kernel[0] * kernel[1]
+        tiling = _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW))
+        if tiling:
+            win = _tiles(x, kernel, (OH, OW)).transpose(0, 1, 2, 4, 3, 5)
+        else:
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            xp = _pad2d(x, pads, fill)
+            win = _windows(xp, kernel, stride, dilation, (OH, OW))
+        win = win.reshape(N, C, OH, OW, kk)                          # one copy of the windows
+        arg = win.argmax(axis=-1)                                     # first maximum on ties
+        out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        if sink is not None:
+            sink.append(arg)
+        ctx.arg = arg
+        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW), tiling)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, kernel, stride, pads, dilation, out_hw, tiling = ctx.geom
+        return (tensor_cls()(_route_to_argmax(grad.data, ctx.arg, shape, kernel, stride, pads,
+                                              dilation, out_hw, tiling)),)
+
+
+def _route_to_argmax(g, arg, shape, kernel, stride, pads, dilation, out_hw, tiling):
+    """Scatter each output gradient onto the input pixel its window's maximum came from."""
+    N, C, H, W = shape
+    (OH, OW), (kH, kW) = out_hw, kernel
+    if tiling:
+        # One-hot over the window axis times g, then reshape back: no scatter at all.
+        hot = arg[..., None] == np.arange(kH * kW)
+        gw = (hot * g[..., None]).astype(g.dtype, copy=False)       # (N, C, OH, OW, kk)
+        tiles = gw.reshape(N, C, OH, OW, kH, kW).transpose(0, 1, 2, 4, 3, 5)
+        if (OH * kH, OW * kW) == (H, W):
+            return tiles.reshape(N, C, H, W)
+        gx = np.zeros(shape, dtype=g.dtype)
+        gx[:, :, :OH * kH, :OW * kW] = tiles.reshape(N, C, OH * kH, OW * kW)
+        return gx
+    (pt, pb), (pl, pr) = pads
+    (sH, sW), (dH, dW) = stride, dilation
+    gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
+    # kH·kW vectorised adds: offset (p, q) receives g wherever the window's argmax is p·kW + q.
+    for p in range(kH):
+        rows = slice(p * dH, p * dH + (OH - 1) * sH + 1, sH)
+        for q in range(kW):
+            cols = slice(q * dW, q * dW + (OW - 1) * sW + 1, sW)
+            gxp[:, :, rows, cols] += np.where(arg == p * kW + q, g, 0)
+    return _crop2d(gxp, pads, (H, W))
+
+
+class AvgPool2d(Function):
+    """Mean over each window (PyTorch's avg_pool2d): the gradient spreads g/divisor evenly over
+    the window. ``count_include_pad`` counts padded zeros in the divisor; windows that overhang the
+    padded input in ``ceil_mode`` divide by their clipped size; ``divisor_override`` replaces it."""
+
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, padding, ceil_mode, count_include_pad,
+                divisor_override):
+        N, C, H, W = x.shape
+        dil = (1, 1)
+        (OH, OW), pads = _pool_geometry("avg_pool2d", x.shape, kernel, stride, padding, dil,
+                                        ceil_mode)
+        tiling = _is_tiling(kernel, stride, padding, dil, (H, W), (OH, OW))
+        div = _avg_divisor((H, W), kernel, stride, padding, (OH, OW), count_include_pad,
+                           divisor_override, x.dtype)
+        if tiling:
+            s = _tiles(x, kernel, (OH, OW)).sum(axis=(3, 5))
+        else:
+            win = _windows(_pad2d(x, pads), kernel, stride, dil, (OH, OW))
+            s = win.sum(axis=(4, 5))
+        ctx.div = div
+        ctx.geom = (x.shape, kernel, stride, pads, (OH, OW), tiling)
+        return (s / div).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, kernel, stride, pads, out_hw, tiling = ctx.geom
+        N, C, H, W = shape
+        (OH, OW), (kH, kW) = out_hw, kernel
+        gd = (grad.data / ctx.div).astype(grad.data.dtype, copy=False)
+        if tiling:
+            rep = np.broadcast_to(gd[:, :, :, None, :, None], (N, C, OH, kH, OW, kW))
+            gx = np.zeros(shape, dtype=gd.dtype)
+            gx[:, :, :OH * kH, :OW * kW] = rep.reshape(N, C, OH * kH, OW * kW)
+        else:
+            (pt, pb), (pl, pr) = pads
+            sH, sW = stride
+            gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=gd.dtype)
+            for p in range(kH):
+                for q in range(kW):
+                    gxp[:, :, p:p + (OH - 1) * sH + 1:sH, q:q + (OW - 1) * sW + 1:sW] += gd
+            gx = _crop2d(gxp, pads, (H, W))
+        return (tensor_cls()(gx),)
+
+
+def _avg_divisor(hw, kernel, stride, padding, out_hw, count_include_pad, divisor_override, dtype):
+    """The divisor of each output window (PyTorch's rule), as an (OH, OW) array or a scalar."""
+    if divisor_override:
+        return dtype.type(divisor_override)
+
+    def sizes(n, k, s, p, out):
+        start = np.arange(out) * s - p
+        end = np.minimum(start + k, n + p)            # clipped to the padded input
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, n) - np.maximum(start, 0)
+
+    dh = sizes(hw[0], kernel[0], stride[0], padding[0], out_hw[0])
+    dw = sizes(hw[1], kernel[1], stride[1], padding[1], out_hw[1])
+    div = np.outer(dh, dw).astype(dtype)
+    return div
+
+
+class AdaptiveAvgPool2d(Function):
+    """Average pooling to a fixed output size (PyTorch's adaptive_avg_pool2d).
+
+    Output cell i along an axis of length n averages input positions
+    [floor(i·n/out), ceil((i+1)·n/out)). Averaging over a rectangle is separable, so the op is
+    Pₕ · x · P_wᵀ with the (out, n) averaging matrices Pₕ, P_w — two matrix products, and the
+    backward is the transpose Pₕᵀ · g · P_w. Global pooling (1, 1) is a plain mean.
+    """
+
+    once_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, *, output_size):
+        H, W = x.shape[-2:]
+        oh, ow = output_size
+        ctx.hw = (H, W)
+        if (oh, ow) == (1, 1):
+            ctx.global_ = True
+            return x.mean(axis=(2, 3), keepdims=True, dtype=x.dtype)
+        ctx.global_ = False
+        ph, pw = _adaptive_matrix(H, oh, x.dtype), _adaptive_matrix(W, ow, x.dtype)
+        ctx.ph, ctx.pw = ph, pw
+        return np.matmul(np.matmul(ph, x), pw.T)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad.data
+        H, W = ctx.hw
+        if ctx.global_:
+            gx = np.broadcast_to(g / g.dtype.type(H * W), g.shape[:2] + (H, W)).copy()
+        else:
+            gx = np.matmul(np.matmul(ctx.ph.T, g), ctx.pw)
+        return (tensor_cls()(gx),)
+
+
+def _adaptive_matrix(n: int, out: int, dtype) -> np.ndarray:
+    """(out, n) matrix whose row i averages positions [floor(i·n/out), ceil((i+1)·n/out))."""
+    m = np.zeros((out, n), dtype=dtype)
+    for i in range(out):                          # `out` rows: tiny, once per call
+        start = (i * n) // out
+        end = -(-((i + 1) * n) // out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def _check_pool_input(op: str, x, ndim: int):
+    if x.ndim not in (ndim - 1, ndim):
+        layout = "(N, C, H, W) or (C, H, W)" if ndim == 4 else "(N, C, L) or (C, L)"
+        raise ShapeError(hint(f"{op}: expected input {layout}, got shape {tuple(x.shape)}",
+                              "pooling works on batches of feature maps"))
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling, PyTorch's ``F.max_pool2d``: (N, C, H, W) → (N, C, OH, OW),
+    OH = floor((H + 2p − d(k − 1) − 1)/s) + 1 (``stride`` defaults to ``kernel_size``).
+
+    With ``return_indices`` also returns, for each output, the flat index h·W + w of the chosen
+    input pixel within its (H, W) map (PyTorch's convention, usable by ``max_unpool2d``)."""
+    _check_pool_input("max_pool2d", input, 4)
+    k, s, p, d = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
+    x, squeeze = _unbatched(input, 4)
+    sink = [] if return_indices else None
+    out = MaxPool2d.apply(x, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
+                          sink=sink)
+    if not return_indices:
+        return out.squeeze(0) if squeeze else out
+    idx = _indices_from_arg(sink[0], x.shape[-2:], k, s, p, d, out.shape[-2:])
+    if squeeze:
+        return out.squeeze(0), idx.squeeze(0)
+    return out, idx
+
+
+def _indices_from_arg(arg, hw, k, s, p, d, out_hw):
+    """Window argmax (N, C, OH, OW) → flat index row·W + column into the unpadded input."""
+    H, W = hw
+    OH, OW = out_hw
+    pr, pc = arg // k[1], arg % k[1]
+    rows = np.arange(OH)[:, None] * s[0] - p[0] + pr * d[0]
+    cols = np.arange(OW)[None, :] * s[1] - p[1] + pc * d[1]
+    return tensor_cls()((rows * W + cols).astype(np.int64))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling, PyTorch's ``F.max_pool1d``: (N, C, L) → (N, C, L_out),
+    L_out = floor((L + 2p − d(k − 1) − 1)/s) + 1. Computed as a max_pool2d over height 1."""
+    _check_pool_input("max_pool1d", input, 3)
+    (k,) = _pair(kernel_size, "kernel_size", "max_pool1d", 1)
+    (s,) = (k,) if stride is None else _pair(stride, "stride", "max_pool1d", 1)
+    (p,) = _pair(padding, "padding", "max_pool1d", 1)
+    (d,) = _pair(dilation, "dilation", "max_pool1d", 1)
+    res = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode,
+                     return_indices)
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling, PyTorch's ``F.avg_pool2d``: (N, C, H, W) → (N, C, OH, OW),
+    OH = floor((H + 2p − k)/s) + 1 (``stride`` defaults to ``kernel_size``)."""
+    _check_pool_input("avg_pool2d", input, 4)
+    k, s, p, _ = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(hint(f"avg_pool2d: divisor_override must be positive, got "
+                              f"{divisor_override}", "leave it None for the window size"))
+    x, squeeze = _unbatched(input, 4)
+    out = AvgPool2d.apply(x, kernel=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
+                          count_include_pad=bool(count_include_pad),
+                          divisor_override=divisor_override)
+    return out.squeeze(0) if squeeze else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (OH, OW) (PyTorch's ``F.adaptive_avg_pool2d``); ``None`` in
+    ``output_size`` keeps that input size; (1, 1) is global average pooling."""
+    _check_pool_input("adaptive_avg_pool2d", input, 4)
+    H, W = input.shape[-2:]
+    if isinstance(output_size, (int, np.integer)):
+        output_size = (int(output_size), int(output_size))
+    oh, ow = output_size
+    size = (H if oh is None else int(oh), W if ow is None else int(ow))
+    if size[0] < 1 or size[1] < 1:
+        raise ValueError(hint(f"adaptive_avg_pool2d: output_size must be positive, got "
+                              f"{output_size}", "e.g. output_size=1 for global average pooling"))
+    x, squeeze = _unbatched(input, 4)
+    out = AdaptiveAvgPool2d.apply(x, output_size=size)
+    return out.squeeze(0) if squeeze else out
+
+
+__all__ = [
+    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "conv_output_size",
+    "conv_transpose2d", "max_pool1d", "max_pool2d",
+]
