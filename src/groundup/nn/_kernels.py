@@ -1,0 +1,330 @@
+"""Fused kernels behind ``nn.functional``: cross-entropy from logits, normalisation (batch, layer,
+group), dropout's mask multiply and the embedding lookup.
+
+Each is a :class:`~groundup.autograd.Function` whose first-order backward works on NumPy arrays (one
+pass, no graph bookkeeping: this is the hot path of training). When the backward itself is being
+recorded (``backward(create_graph=True)``) it switches to the same formula written with Tensor ops,
+so second derivatives still work. The tests check both paths against plain compositions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup.autograd import grad_mode
+from groundup.autograd.function import Function
+from groundup.errors import ShapeError, hint
+from groundup.ops import activation as A
+from groundup.tensor import Tensor
+
+_state = grad_mode.state
+
+
+def _sum_to(arr: np.ndarray, shape: tuple) -> np.ndarray:
+    """Array form of ``unbroadcast``: sum ``arr`` down to ``shape``."""
+    if arr.shape == shape:
+        return arr
+    lead = arr.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and arr.shape[lead + i] != 1)
+    return arr.sum(axis=axes).reshape(shape)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+def _to_rows(x: np.ndarray) -> np.ndarray:
+    """(C,) → (1, C); (N, C) as is; (N, C, d1, ...) → (N·d1·..., C) with classes last."""
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    if x.ndim == 2:
+        return x
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _from_rows(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of :func:`_to_rows` for an array of logits' shape."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+    return np.moveaxis(rows.reshape(moved), -1, 1)
+
+
+class CrossEntropy(Function):
+    """Cross-entropy from logits in one pass (PyTorch's ``F.cross_entropy``).
+
+    Shapes: logits (C,), (N, C) or (N, C, d1, ...); target class indices of shape (), (N) or
+    (N, d1, ...), or class probabilities of the logits' shape. Per element
+    loss = −Σ_c w_c·t_c·log softmax(z)_c with t the (smoothed) one-hot or given distribution.
+    Backward: ∂loss/∂z = softmax(z)·Σ_c w_c t_c − w⊙t, scaled by the upstream gradient (and by
+    1/Σ w_{y_i} for the mean over indices, 1/N for probabilities).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, weight=None, ignore_index=-100, reduction="mean",
+                label_smoothing=0.0, probs=False):
+        shape = logits.shape
+        n_classes = shape[0] if logits.ndim == 1 else shape[1]
+        dtype = logits.dtype
+        z = _to_rows(logits)
+        m = z.max(axis=1, keepdims=True) if z.size else np.zeros((z.shape[0], 1), dtype)
+        sh = z - m
+        e = np.exp(sh)
+        s = e.sum(axis=1, keepdims=True)
+        logs = np.log(s)
+        ctx.e, ctx.s = e, s
+        ctx.shape, ctx.reduction, ctx.ls, ctx.probs = shape, reduction, label_smoothing, probs
+        ctx.weight = None if weight is None else np.asarray(weight, dtype=dtype)
+        w = ctx.weight
+        ls = label_smoothing
+        if probs:
+            t = _to_rows(np.asarray(target, dtype=dtype))
+            if ls:
+                t = t * (1.0 - ls) + ls / n_classes
+            coef = t * w if w is not None else t
+            losses = -(coef * (sh - logs)).sum(axis=1)
+            ctx.coef = coef
+            denom = losses.shape[0]
+            out_shape = shape[:1] + shape[2:] if logits.ndim >= 2 else ()
+        else:
+            y = np.asarray(target).reshape(-1)
+            valid = y != ignore_index
+            yc = np.where(valid, y, 0)
+            if y.size and (yc.min() < 0 or yc.max() >= n_classes):
+                bad = y[valid & ((y < 0) | (y >= n_classes))]
+                raise ValueError(hint(
+                    f"cross_entropy: target class {int(bad[0])} is out of range for {n_classes} "
+                    "classes",
+                    f"class indices must lie in [0, {n_classes - 1}] (or equal ignore_index="
+                    f"{ignore_index}); labels 1..C must be shifted to 0..C-1",
+                ))
+            rows = np.arange(y.shape[0])
+            w_y = w[yc] * valid if w is not None else valid.astype(dtype)
+            losses = -w_y * (sh[rows, yc] - logs[:, 0])
+            if ls:
+                logp = sh - logs
+                smooth = -(logp @ w) if w is not None else -logp.sum(axis=1)
+                losses = (1.0 - ls) * losses + (ls / n_classes) * (smooth * valid)
+            ctx.yc, ctx.valid, ctx.w_y, ctx.rows = yc, valid, w_y, rows
+            denom = w_y.sum()
+            out_shape = np.shape(target)
+        losses = losses.astype(dtype, copy=False)
+        ctx.denom = denom
+        if reduction == "none":
+            return losses.reshape(out_shape)
+        if reduction == "sum":
+            return np.asarray(losses.sum(), dtype=dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(losses.sum() / denom, dtype=dtype)
+
+    @staticmethod
+    def _upstream(ctx, g: np.ndarray) -> np.ndarray:
+        """The per-row factor: the upstream gradient per element (/denominator for the mean)."""
+        n = ctx.e.shape[0]
+        if ctx.reduction == "none":
+            return g.reshape(-1)
+        if ctx.reduction == "sum":
+            return np.full(n, g.reshape(()), dtype=g.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.full(n, g.reshape(()) / ctx.denom, dtype=g.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, target = ctx.inputs[0], ctx.inputs[1]
+        if _state.enabled:
+            return CrossEntropy._backward_graph(ctx, grad)
+        gi = CrossEntropy._upstream(ctx, grad.data)
+        n_classes = ctx.e.shape[1]
+        gz = gt = None
+        if ctx.needs_input_grad[0]:
+            p = ctx.e / ctx.s
+            if ctx.probs:
+                coef = ctx.coef
+                dz = p * (coef.sum(axis=1) * gi)[:, None]
+                dz -= coef * gi[:, None]
+            else:
+                ls, w = ctx.ls, ctx.weight
+                rowsum = (1.0 - ls) * ctx.w_y
+                if ls:
+                    rowsum = rowsum + (ls / n_classes) * ctx.valid * (w.sum() if w is not None
+                                                                      else n_classes)
+                dz = p * (rowsum * gi)[:, None]
+                if ls:
+                    base = (ctx.valid * gi * (ls / n_classes))[:, None]
+                    dz -= base * w if w is not None else base
+                dz[ctx.rows, ctx.yc] -= (1.0 - ls) * ctx.w_y * gi
+            gz = Tensor(_from_rows(dz.astype(logits.dtype, copy=False), ctx.shape))
+        if ctx.probs and len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
+            logp = np.log(ctx.e) - np.log(ctx.s)
+            w = ctx.weight if ctx.weight is not None else 1.0
+            dt = -(logp * w) * (1.0 - ctx.ls) * gi[:, None]
+            gt = Tensor(_from_rows(dt.astype(target.dtype, copy=False), ctx.shape))
+        return gz, gt
+
+    @staticmethod
+    def _backward_graph(ctx, grad):
+        """The same gradient built from Tensor ops, so that it can be differentiated again."""
+        logits, target = ctx.inputs[0], ctx.inputs[1]
+        shape = ctx.shape
+        cdim = 0 if len(shape) == 1 else 1
+        n_classes = shape[cdim]
+        bshape = [1] * len(shape)
+        bshape[cdim] = n_classes
+        w = None if ctx.weight is None else Tensor(ctx.weight.reshape(bshape))
+        if ctx.reduction == "none":
+            gi = grad.unsqueeze(cdim) if len(shape) > 1 else grad
+        elif ctx.reduction == "sum":
+            gi = grad
+        else:
+            gi = grad / float(ctx.denom)
+        ls = ctx.ls
+        if ctx.probs:
+            t = target if isinstance(target, Tensor) else Tensor(np.asarray(target))
+            coef = t * (1.0 - ls) + ls / n_classes if ls else t
+            coef = coef * w if w is not None else coef
+        else:
+            c2 = np.zeros(ctx.e.shape, dtype=ctx.e.dtype)
+            c2[ctx.rows, ctx.yc] = (1.0 - ls) * ctx.w_y
+            if ls:
+                c2 += (ls / n_classes) * ctx.valid[:, None] * (ctx.weight if ctx.weight is not None
+                                                               else 1.0)
+            coef = Tensor(_from_rows(c2, shape))
+        gz = gt = None
+        if ctx.needs_input_grad[0]:
+            p = A.softmax(logits, cdim)
+            gz = (p * coef.sum(dim=cdim, keepdim=True) - coef) * gi
+        if ctx.probs and ctx.needs_input_grad[1]:
+            logp = A.log_softmax(logits, cdim)
+            gt = -(logp * w if w is not None else logp) * ((1.0 - ls) * gi)
+        return gz, gt
+
+
+# ----------------------------------------------------------------------------- normalisation
+def moments(x: np.ndarray, axes: tuple):
+    """Mean and biased variance over ``axes`` (kept as size-1 axes), two-pass for accuracy."""
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = np.mean(xc * xc, axis=axes, keepdims=True)
+    return mean, var
+
+
+class Normalize(Function):
+    """y = (x − μ)/√(σ² + ε)·γ + β with μ, σ² over ``axes`` (batch, layer and group norm).
+
+    Shapes: x any; weight γ and bias β (or None) broadcast against x after reshaping to ``pshape``.
+    The caller passes the statistics (``mean``, ``var``, computed by :func:`moments` on x).
+    Backward: with x̂ the normalised input and g' = g·γ,
+    ∂x = (1/σ̂)·(g' − mean(g') − x̂·mean(g'·x̂)), ∂γ = Σ g·x̂, ∂β = Σ g.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes=(), eps=1e-5, pshape=(), mean=None, var=None):
+        invstd = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mean) * invstd
+        ctx.xhat, ctx.invstd, ctx.axes, ctx.eps, ctx.pshape = xhat, invstd, axes, eps, pshape
+        out = xhat
+        if weight is not None:
+            out = out * weight.reshape(pshape)
+        if bias is not None:
+            out = out + bias.reshape(pshape)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, bias = ctx.inputs
+        if _state.enabled:
+            return Normalize._backward_graph(ctx, grad)
+        g = grad.data
+        xhat, axes = ctx.xhat, ctx.axes
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gp = g * weight.data.reshape(ctx.pshape) if weight is not None else g
+            dx = gp - gp.mean(axis=axes, keepdims=True)
+            dx -= xhat * (gp * xhat).mean(axis=axes, keepdims=True)
+            dx *= ctx.invstd
+            gx = Tensor(dx.astype(x.dtype, copy=False))
+        if weight is not None and ctx.needs_input_grad[1]:
+            gw = Tensor(_sum_to(g * xhat, ctx.pshape).reshape(weight.shape))
+        if bias is not None and ctx.needs_input_grad[2]:
+            gb = Tensor(_sum_to(g, ctx.pshape).reshape(bias.shape))
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_graph(ctx, grad):
+        from groundup.ops._util import unbroadcast
+
+        x, weight, bias = ctx.inputs
+        axes = ctx.axes
+        mean = x.mean(dim=axes, keepdim=True)
+        xc = x - mean
+        invstd = ((xc * xc).mean(dim=axes, keepdim=True) + ctx.eps).rsqrt()
+        xhat = xc * invstd
+        gp = grad * weight.reshape(ctx.pshape) if weight is not None else grad
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = invstd * (gp - gp.mean(dim=axes, keepdim=True)
+                           - xhat * (gp * xhat).mean(dim=axes, keepdim=True))
+        if weight is not None and ctx.needs_input_grad[1]:
+            gw = unbroadcast(grad * xhat, ctx.pshape).reshape(weight.shape)
+        if bias is not None and ctx.needs_input_grad[2]:
+            gb = unbroadcast(grad, ctx.pshape).reshape(bias.shape)
+        return gx, gw, gb
+
+
+# ----------------------------------------------------------------------------- dropout
+class MaskMul(Function):
+    """x·mask with a constant mask (dropout's scaled keep mask, broadcastable to x);
+    backward g·mask."""
+
+    @staticmethod
+    def forward(ctx, x, mask=None):
+        ctx.mask = mask
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        if _state.enabled:
+            return (grad * Tensor(ctx.mask),)
+        return (Tensor(grad.data * ctx.mask),)
+
+
+# ----------------------------------------------------------------------------- embedding
+class EmbeddingLookup(Function):
+    """weight[indices]: shapes weight (V, D), indices (...) → (..., D). Backward scatter-adds the
+    gradient rows into a zero (V, D) matrix (rows at ``padding_idx`` get none)."""
+
+    @staticmethod
+    def forward(ctx, weight, indices=None, padding_idx=None):
+        ctx.indices, ctx.padding_idx = indices, padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.inputs
+        return (EmbeddingScatter.apply(grad, indices=ctx.indices, num=weight.shape[0],
+                                       padding_idx=ctx.padding_idx),)
+
+
+class EmbeddingScatter(Function):
+    """The adjoint of :class:`EmbeddingLookup`: out[v] = Σ_{i: idx_i = v} g_i (linear in g)."""
+
+    @staticmethod
+    def forward(ctx, g, indices=None, num=0, padding_idx=None):
+        ctx.indices, ctx.padding_idx = indices, padding_idx
+        d = g.shape[-1]
+        out = np.zeros((num, d), dtype=g.dtype)
+        np.add.at(out, indices.reshape(-1), g.reshape(-1, d))
+        if padding_idx is not None:
+            out[padding_idx] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        gg = EmbeddingLookup.apply(grad, indices=ctx.indices)
+        if ctx.padding_idx is not None:
+            keep = (ctx.indices != ctx.padding_idx)[..., None].astype(grad.dtype)
+            gg = gg * Tensor(keep)
+        return (gg,)
+
+
+def check_shape(ok: bool, message: str, help_: str) -> None:
+    if not ok:
+        raise ShapeError(hint(message, help_))
