@@ -36,7 +36,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     the numerical and the analytical value (returns False instead with ``raise_exception=False``).
     """
     from groundup.autograd import grad as autograd_grad
-    from groundup.autograd.grad_mode import no_grad
     from groundup.tensor import Tensor
 
     inputs = _as_tuple(inputs)
@@ -69,12 +68,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             numerical = np.zeros((n_out, x.data.size))
             for k in range(x.data.size):
                 orig = flat[k]
-                with no_grad():
-                    _set(x, flat, k, orig + eps, writable_view)
-                    plus = np.array(_flat_outputs(func, inputs)[o_idx].data, dtype=np.float64)
-                    _set(x, flat, k, orig - eps, writable_view)
-                    minus = np.array(_flat_outputs(func, inputs)[o_idx].data, dtype=np.float64)
-                    _set(x, flat, k, orig, writable_view)
+                # func runs with grad recording on: it may itself call autograd (gradgradcheck)
+                _set(x, flat, k, orig + eps, writable_view)
+                plus = np.array(_flat_outputs(func, inputs)[o_idx].data, dtype=np.float64)
+                _set(x, flat, k, orig - eps, writable_view)
+                minus = np.array(_flat_outputs(func, inputs)[o_idx].data, dtype=np.float64)
+                _set(x, flat, k, orig, writable_view)
                 numerical[:, k] = ((plus - minus) / (2 * eps)).reshape(-1)
             diff = np.abs(numerical - analytical[i])
             bad = diff > atol + rtol * np.abs(numerical)

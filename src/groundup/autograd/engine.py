@@ -18,37 +18,36 @@ _state = grad_mode.state
 
 
 def topological_order(root_nodes) -> list:
-    """Nodes reachable from ``root_nodes``, each listed after every node that consumes its output
-    (so processing in this order sees all of a node's upstream gradient before the node runs)."""
-    order: list = []
-    visited: set[int] = set()
-    for root in root_nodes:
-        if root is None or id(root) in visited:
+    """Nodes reachable from ``root_nodes``, each listed after every node that consumes its output.
+
+    An op's inputs always exist before the op runs, so each node's creation counter ``seq`` is
+    larger than those of the nodes it depends on: sorting the reachable nodes by decreasing ``seq``
+    is a reverse topological order (found with an explicit stack: no recursion limit).
+    """
+    seen: dict[int, object] = {}
+    stack = [n for n in root_nodes if n is not None]
+    while stack:
+        node = stack.pop()
+        key = id(node)
+        if key in seen:
             continue
-        # Iterative post-order DFS: (node, expanded?) pairs on an explicit stack.
-        stack = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            if node.freed:
-                raise GradError(hint(
-                    f"trying to backward through the graph a second time (through {node.name}); "
-                    "its saved values were freed after the first backward",
-                    "pass retain_graph=True to the first backward() if you need to call it again",
-                ))
-            for x, needs in zip(node.inputs, node.needs_input_grad):
-                if needs:
-                    parent = x._node
-                    if parent is not None and id(parent) not in visited:
-                        stack.append((parent, False))
-    order.reverse()
-    return order
+        if node.freed:
+            raise GradError(hint(
+                f"trying to backward through the graph a second time (through {node.name}); "
+                "its saved values were freed after the first backward",
+                "pass retain_graph=True to the first backward() if you need to call it again",
+            ))
+        seen[key] = node
+        for x, needs in zip(node.inputs, node.needs_input_grad):
+            if needs:
+                parent = x._node
+                if parent is not None and id(parent) not in seen:
+                    stack.append(parent)
+    return sorted(seen.values(), key=_seq, reverse=True)
+
+
+def _seq(node):
+    return node.seq
 
 
 def _check_grad_shape(node, index, value, grad) -> None:
@@ -132,8 +131,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 t = wanted_nodes[id(node)]
                 prev = leaf_results.get(id(t))
                 leaf_results[id(t)] = g if prev is None else prev + g
-            for i, x in enumerate(node.inputs):
-                if isinstance(x, Tensor) and node.versions[i] != x._version:
+            for x, version in zip(node.inputs, node.versions):
+                if version is not None and version != x._version:
                     raise GradError(hint(
                         f"an input of {node.name} (shape {x.shape}) was modified in place after "
                         "it was used, so its saved value is stale",
@@ -145,15 +144,13 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             grads = node.fn.backward(node, g)
             if not isinstance(grads, tuple):
                 grads = (grads,)
-            for i, (x, needs) in enumerate(zip(node.inputs, node.needs_input_grad)):
-                if not needs or i >= len(grads):
-                    continue
-                gi = grads[i]
-                if gi is None:
+            for i, (x, needs, gi) in enumerate(zip(node.inputs, node.needs_input_grad, grads)):
+                if not needs or gi is None:
                     continue
                 if not isinstance(gi, Tensor):
                     gi = Tensor(np.asarray(gi, dtype=x.data.dtype))
-                _check_grad_shape(node, i, x, gi)
+                if gi.data.shape != x.data.shape:
+                    _check_grad_shape(node, i, x, gi)
                 if x._node is None:
                     deliver_leaf(x, gi)
                 else:

@@ -23,6 +23,8 @@ registers the class here when it is imported.
 
 from __future__ import annotations
 
+import numpy as np
+
 from groundup.autograd import grad_mode
 from groundup.errors import GradError, hint
 
@@ -39,13 +41,15 @@ class Context:
     """A node of the graph: what one op saved for its backward.
 
     ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which of
-    them need a gradient; ``shapes``: their shapes. Ops may store any other attribute they need
-    (an op whose derivative uses its output saves the output array and rebuilds it with
-    :func:`saved_output`). After ``backward`` without ``retain_graph`` the
-    node is freed: its inputs and saved values are dropped.
+    them need a gradient; ``shapes``: their shapes; ``seq``: a creation counter (an op's inputs are
+    always created before it, so decreasing ``seq`` is a valid backward order). Ops may store any
+    other attribute they need (an op whose derivative uses its output saves the output array and
+    rebuilds it with :func:`saved_output`). After ``backward`` without ``retain_graph`` the node is
+    freed: its inputs and saved values are dropped.
     """
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "versions", "retained", "freed", "__dict__")
+    __slots__ = ("fn", "inputs", "needs_input_grad", "versions", "seq", "retained", "freed",
+                 "__dict__")
 
     def __init__(self, fn) -> None:
         self.fn = fn
@@ -70,6 +74,10 @@ class Context:
         self.freed = True
 
 
+_new_context = Context.__new__
+_counter = [0]
+
+
 class Function:
     """Base class of every differentiable operation (see the module docstring)."""
 
@@ -86,9 +94,10 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **kwargs):
+        """Run the op on ``inputs`` and, when needed, record it in the graph."""
         Tensor = _TENSOR
-        record = False
         arrays = []
+        record = False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
@@ -96,22 +105,30 @@ class Function:
                     record = True
             else:
                 arrays.append(x)
-        ctx = Context(cls)
-        record = record and _state.enabled
+        ctx = _new_context(Context)
+        ctx.fn = cls
         out = cls.forward(ctx, *arrays, **kwargs)
+        if type(out) is not np.ndarray:  # NumPy returns scalars from 0-d ops; keep arrays
+            out = np.asarray(out)
         result = Tensor.__new__(Tensor)
         result.data = out
         result.grad = None
-        if record:
+        result._version = 0
+        if record and _state.enabled:
             ctx.inputs = inputs
-            ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            ctx.versions = tuple(x._version if isinstance(x, Tensor) else 0 for x in inputs)
+            ctx.needs_input_grad = tuple(
+                isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            # versions of tensor inputs (None for constants) to detect later in-place changes
+            ctx.versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
+            ctx.freed = False
+            ctx.retained = None
+            _counter[0] += 1
+            ctx.seq = _counter[0]
             result.requires_grad = True
             result._node = ctx
         else:
             result.requires_grad = False
             result._node = None
-        result._version = 0
         return result
 
 

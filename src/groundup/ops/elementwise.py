@@ -33,8 +33,10 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        sa, sb = ctx.shapes
-        return unbroadcast(grad, sa), unbroadcast(grad, sb)
+        a, b = ctx.inputs
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, a.shape) if na else None,
+                unbroadcast(grad, b.shape) if nb else None)
 
 
 class Sub(Function):
@@ -50,8 +52,10 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        sa, sb = ctx.shapes
-        return unbroadcast(grad, sa), unbroadcast(-grad, sb) if ctx.needs_input_grad[1] else None
+        a, b = ctx.inputs
+        na, nb = ctx.needs_input_grad
+        return (unbroadcast(grad, a.shape) if na else None,
+                unbroadcast(-grad, b.shape) if nb else None)
 
 
 class Mul(Function):
@@ -68,9 +72,9 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        sa, sb = ctx.shapes
-        ga = unbroadcast(grad * b, sa) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(grad * a, sb) if ctx.needs_input_grad[1] else None
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(grad * b, a.shape) if na else None
+        gb = unbroadcast(grad * a, b.shape) if nb else None
         return ga, gb
 
 
@@ -88,9 +92,9 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        sa, sb = ctx.shapes
-        ga = unbroadcast(grad / b, sa) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-grad * a / (b * b), sb) if ctx.needs_input_grad[1] else None
+        na, nb = ctx.needs_input_grad
+        ga = unbroadcast(grad / b, a.shape) if na else None
+        gb = unbroadcast(-grad * a / (b * b), b.shape) if nb else None
         return ga, gb
 
 
@@ -189,7 +193,8 @@ def _sigmoid_array(x):
 def _sigmoid_fast(x):
     # For float arrays: 0.5·(1 + tanh(x/2)) equals σ(x), is stable for any x and needs no masks.
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        out = np.multiply(x, 0.5)
+        out = np.array(x, copy=True)  # an array even for 0-d input, so out= works
+        out *= 0.5
         np.tanh(out, out=out)
         out += 1.0
         out *= 0.5

@@ -42,6 +42,9 @@ class MatMul(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         sa, sb = ctx.shapes
+        if len(sa) == 1 and len(sb) == 1:  # dot product: ∂(a·b)/∂a = b, ∂/∂b = a
+            na, nb = ctx.needs_input_grad
+            return (grad * b if na else None), (grad * a if nb else None)
         g = grad
         A, B = a, b
         if len(sa) == 1:
