@@ -261,8 +261,9 @@ class Conv2d(Function):
         OW = conv_output_size(W + pl + pr, kW, stride[1], 0, dilation[1])
         if OH < 1 or OW < 1:
             raise ShapeError(hint(
-                f"conv2d: input of spatial size {(H, W)} padded by {pads} is smaller than the "
-                f"dilated kernel {((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)}",
+                f"conv2d: input of spatial size {(H, W)} (padded: {(H + pt + pb, W + pl + pr)}) "
+                f"is smaller than the dilated kernel "
+                f"{((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)}",
                 "use a larger input, more padding, or a smaller kernel",
             ))
         xp = _pad2d(x, pads)
