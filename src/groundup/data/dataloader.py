@@ -133,7 +133,8 @@ class DataLoader:
         drop_last: drop the last batch when it has fewer than ``batch_size`` samples.
         collate_fn: merges a list of samples into a batch (default: ``default_collate``, whose
             leaves are groundup Tensors).
-        generator: ``numpy.random.Generator`` or int seed for the shuffle order. Default: a new
+        generator: ``numpy.random.Generator``, ``groundup.random.Generator`` or int seed for
+            the shuffle order. Default: a new
             generator seeded from groundup's global generator when the loader is built, so
             ``groundup.manual_seed(s)`` makes the order reproducible.
         num_workers, pin_memory: accepted for PyTorch compatibility and ignored; loading runs
