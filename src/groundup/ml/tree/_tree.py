@@ -152,6 +152,7 @@ class _Builder:
         self.splitter = splitter  # "auto" | "sort" | "hist" | "random"
         self.class_index = class_index
         self._hist_elements = 0
+        self.feature_subset = None  # fixed features of this tree (boosting's colsample_bytree)
 
     # -- histograms ---------------------------------------------------------------------
     def _use_hist(self, n_rows):
@@ -175,7 +176,7 @@ class _Builder:
     # -- candidate features -------------------------------------------------------------
     def _candidate_features(self, rows):
         if self._all_features():
-            return np.arange(self.n_features)
+            return self.feature_subset if self.feature_subset is not None else np.arange(self.n_features)
         # like scikit-learn: draw features at random until max_features non-constant ones are found
         order = self.rng.permutation(self.n_features)
         codes = self.binning.codes
@@ -311,7 +312,7 @@ class _Builder:
         if parent_hist is not None:
             small, large = (left, right) if len(left_rows) <= len(right_rows) else (right, left)
             if self._use_hist(len(large["rows"])):
-                small_hist = self._hist(small["rows"], np.arange(self.n_features))
+                small_hist = self._hist(small["rows"], self._candidate_features(small["rows"]))
                 large_hist = parent_hist
                 large_hist -= small_hist  # sibling subtraction, in place: the parent is done
                 large["hist"] = large_hist
@@ -319,12 +320,14 @@ class _Builder:
                     small["hist"] = small_hist
         return left, right
 
-    def build(self, stats, n_outputs=1, never_pure=False):
-        """Grow the tree on per-sample statistics ``stats`` (n, S); rows with count 0 are dropped."""
+    def build(self, stats, n_outputs=1, never_pure=False, rows=None):
+        """Grow the tree on per-sample statistics ``stats`` (n, S) over ``rows`` (default: all rows
+        of non-zero weight, like scikit-learn, which drops zero-weight samples)."""
         self.stats = stats
         self._class_weight = None
         self._never_pure = never_pure
-        rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
+        if rows is None:
+            rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
         n_values = len(self.criterion.value(stats[:1].sum(axis=0)).ravel())
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}

@@ -1,0 +1,267 @@
+"""Random forests and extremely randomised trees (Breiman 2001; Geurts et al. 2006).
+
+A forest grows ``n_estimators`` trees, each on a bootstrap sample (rows drawn with replacement,
+passed to the tree as integer sample weights) and trying only ``max_features`` random features per
+split, which decorrelates the trees; it predicts the average of their class probabilities
+(classification) or values (regression). The features are coded once and shared by every tree.
+Trees are grown in parallel through joblib (``n_jobs``), so joblib's backends apply.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from groundup.errors import hint
+from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
+from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from groundup.ml.tree._binning import bin_features
+from groundup.ml.tree._classes import compute_sample_weight, tree_feature_importances
+from groundup.ml.validation import (
+    check_array,
+    check_classification_targets,
+    check_n_features,
+    check_random_state,
+    check_sample_weight,
+    check_X_y,
+)
+
+__all__ = ["RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"]
+
+_TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf",
+                "max_features", "max_leaf_nodes", "min_impurity_decrease", "ccp_alpha")
+
+
+def _n_bootstrap(max_samples, n):
+    if max_samples is None:
+        return n
+    if isinstance(max_samples, numbers.Integral) and 1 <= max_samples <= n:
+        return int(max_samples)
+    if isinstance(max_samples, numbers.Real) and 0 < max_samples <= 1:
+        return max(1, round(max_samples * n))
+    raise ValueError(hint(f"max_samples={max_samples!r} is out of range for {n} samples",
+                          f"pass None, an int in [1, {n}] or a float in (0, 1]"))
+
+
+def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw):
+    rng = np.random.default_rng(seed)
+    n = len(sample_weight)
+    weight = sample_weight
+    if bootstrap:
+        counts = np.bincount(rng.integers(0, n, n_draw), minlength=n)
+        weight = sample_weight * counts
+    tree._fit(None, None, weight, binning=binning, rng=rng, y_encoded=y_encoded)
+    return tree
+
+
+class BaseForest(BaseEstimator):
+    """Fitting shared by all forests."""
+
+    def _make_tree(self):
+        params = {k: getattr(self, k) for k in _TREE_PARAMS}
+        tree = self._tree_class(splitter=self._splitter, **params)
+        return tree
+
+    def fit(self, X, y, sample_weight=None):
+        """Grow the trees in parallel on bootstrap samples of ``(X, y)``."""
+        owner = type(self).__name__
+        X, y = check_X_y(X, y, y_numeric=not self._is_classifier, allow_nan=self._splitter != "random")
+        check_n_features(self, X, reset=True)
+        n = X.shape[0]
+        sample_weight = check_sample_weight(sample_weight, n)
+        if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
+            raise ValueError(hint(f"{owner}: n_estimators={self.n_estimators!r}", "pass an int >= 1"))
+        if self.oob_score and not self.bootstrap:
+            raise ValueError(hint(f"{owner}: oob_score=True needs bootstrap=True",
+                                  "out-of-bag rows exist only when trees see bootstrap samples"))
+        if self._is_classifier:
+            self.classes_ = check_classification_targets(y)
+            self.n_classes_ = len(self.classes_)
+            y_encoded = np.searchsorted(self.classes_, y)
+            cw = self.class_weight
+            if cw is not None:
+                sample_weight = sample_weight * compute_sample_weight(cw, y_encoded, self.n_classes_, self.classes_)
+        else:
+            y_encoded = y
+        n_draw = _n_bootstrap(self.max_samples, n) if self.bootstrap else n
+        if self._splitter == "random" and np.isnan(X).any():
+            raise ValueError(hint(f"{owner}: X contains NaN", "extra trees need complete data; impute first"))
+        binning = bin_features(X)
+        rng = check_random_state(self.random_state)
+        seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
+        trees = []
+        for _ in range(self.n_estimators):
+            tree = self._make_tree()
+            tree.n_features_in_ = X.shape[1]
+            tree.n_outputs_ = 1
+            if self._is_classifier:
+                tree.classes_, tree.n_classes_ = self.classes_, self.n_classes_
+            trees.append(tree)
+        trees[0]._validate_params(n)  # bad parameters fail before any work
+        # processes (joblib's default loky backend): the per-node Python work would hold the GIL
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_grow_tree)(t, binning, y_encoded, sample_weight, s, self.bootstrap, n_draw)
+            for t, s in zip(trees, seeds))
+        self._seeds = seeds
+        self._n_draw = n_draw
+        if self.oob_score:
+            self._set_oob_score(X, y_encoded, seeds, n_draw)
+        return self
+
+    def _in_bag(self, seed, n, n_draw):
+        rng = np.random.default_rng(seed)
+        return np.bincount(rng.integers(0, n, n_draw), minlength=n) > 0
+
+    def _set_oob_score(self, X, y_encoded, seeds, n_draw):
+        n = X.shape[0]
+        width = self.n_classes_ if self._is_classifier else 1
+        total = np.zeros((n, width))
+        seen = np.zeros(n)
+        for tree, seed in zip(self.estimators_, seeds):
+            oob = ~self._in_bag(seed, n, n_draw)
+            total[oob] += tree.tree_.value[tree.tree_.apply(X[oob]), 0, :]
+            seen[oob] += 1
+        ok = seen > 0
+        pred = total[ok] / seen[ok, None]
+        if self._is_classifier:
+            self.oob_decision_function_ = np.where(ok[:, None], total / np.maximum(seen, 1)[:, None], np.nan)
+            self.oob_score_ = float(np.mean(pred.argmax(1) == y_encoded[ok]))
+        else:
+            self.oob_prediction_ = np.where(ok, total[:, 0] / np.maximum(seen, 1), np.nan)
+            y = y_encoded[ok]
+            self.oob_score_ = float(1 - np.sum((y - pred[:, 0]) ** 2) / np.sum((y - y.mean()) ** 2))
+
+    def _check_X(self, X):
+        check_is_fitted(self, "estimators_")
+        X = check_array(X, allow_nan=True)
+        check_n_features(self, X, reset=False)
+        return X
+
+    def _mean_value(self, X):
+        X = self._check_X(X)
+        total = None
+        for tree in self.estimators_:
+            v = tree.tree_.value[tree.tree_.apply(X), 0, :]
+            total = v if total is None else total + v
+        return total / len(self.estimators_)
+
+    def apply(self, X):
+        """Leaf index of every sample in every tree, shape (n_samples, n_estimators)."""
+        X = self._check_X(X)
+        return np.column_stack([t.tree_.apply(X) for t in self.estimators_])
+
+    @property
+    def feature_importances_(self):
+        """Mean over trees of each tree's normalised impurity-decrease importances."""
+        check_is_fitted(self, "estimators_")
+        imps = [tree_feature_importances(t.tree_, self.n_features_in_) for t in self.estimators_]
+        mean = np.mean(imps, axis=0)
+        return mean / mean.sum() if mean.sum() > 0 else mean
+
+
+class ForestClassifierMixin(ClassifierMixin):
+    _is_classifier = True
+    _tree_class = DecisionTreeClassifier
+
+    def predict_proba(self, X):
+        """Class probabilities averaged over the trees: ``(1/B) Σ_b p_b(c | x)``."""
+        return self._mean_value(X)
+
+    def predict(self, X):
+        """Class with the highest averaged probability."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class ForestRegressorMixin(RegressorMixin):
+    _is_classifier = False
+    _tree_class = DecisionTreeRegressor
+
+    def predict(self, X):
+        """Average of the trees' predictions: ``(1/B) Σ_b f_b(x)``."""
+        return self._mean_value(X)[:, 0]
+
+
+def _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                 min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
+                 oob_score, n_jobs, random_state, ccp_alpha, max_samples):
+    self.n_estimators = n_estimators
+    self.criterion = criterion
+    self.max_depth = max_depth
+    self.min_samples_split = min_samples_split
+    self.min_samples_leaf = min_samples_leaf
+    self.min_weight_fraction_leaf = min_weight_fraction_leaf
+    self.max_features = max_features
+    self.max_leaf_nodes = max_leaf_nodes
+    self.min_impurity_decrease = min_impurity_decrease
+    self.bootstrap = bootstrap
+    self.oob_score = oob_score
+    self.n_jobs = n_jobs
+    self.random_state = random_state
+    self.ccp_alpha = ccp_alpha
+    self.max_samples = max_samples
+
+
+class RandomForestClassifier(ForestClassifierMixin, BaseForest):
+    """Random forest classifier: bagged CART trees, ``max_features="sqrt"`` random features per split,
+    prediction ``argmax_c (1/B) Σ_b p_b(c | x)``. ``oob_score`` estimates accuracy on out-of-bag rows."""
+
+    _splitter = "best"
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features="sqrt", max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
+                 class_weight=None, ccp_alpha=0.0, max_samples=None):
+        _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                     min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
+                     oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.class_weight = class_weight
+
+
+class RandomForestRegressor(ForestRegressorMixin, BaseForest):
+    """Random forest regressor: bagged CART regression trees averaged, ``(1/B) Σ_b f_b(x)``.
+
+    ``max_features`` defaults to 1.0 (all features) like scikit-learn; the workshop's rule of thumb
+    p/3 is ``max_features=1/3``.
+    """
+
+    _splitter = "best"
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=1.0, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
+                 ccp_alpha=0.0, max_samples=None):
+        _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                     min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
+                     oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+
+
+class ExtraTreesClassifier(ForestClassifierMixin, BaseForest):
+    """Extremely randomised trees: one uniform random threshold per tried feature, no bootstrap by
+    default; prediction ``argmax_c (1/B) Σ_b p_b(c | x)``."""
+
+    _splitter = "random"
+
+    def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features="sqrt", max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
+                 class_weight=None, ccp_alpha=0.0, max_samples=None):
+        _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                     min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
+                     oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.class_weight = class_weight
+
+
+class ExtraTreesRegressor(ForestRegressorMixin, BaseForest):
+    """Extremely randomised regression trees averaged: ``(1/B) Σ_b f_b(x)``."""
+
+    _splitter = "random"
+
+    def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=1.0, max_leaf_nodes=None,
+                 min_impurity_decrease=0.0, bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
+                 ccp_alpha=0.0, max_samples=None):
+        _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
+                     min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
+                     oob_score, n_jobs, random_state, ccp_alpha, max_samples)
