@@ -1,5 +1,6 @@
 """Ensembles: bagging, random forests, extra trees, AdaBoost, gradient and histogram boosting."""
 
+from ._bagging import BaggingClassifier, BaggingRegressor
 from ._forest import ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier, RandomForestRegressor
 from ._gb import (
     GradientBoostingClassifier,
@@ -7,8 +8,14 @@ from ._gb import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
+from ._weight_boosting import AdaBoostClassifier, AdaBoostRegressor, samme_alpha
 
 __all__ = [
+    "BaggingClassifier",
+    "BaggingRegressor",
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
+    "samme_alpha",
     "RandomForestClassifier",
     "RandomForestRegressor",
     "ExtraTreesClassifier",
