@@ -129,10 +129,12 @@ def check_array(
 
 def _check_finite(array: np.ndarray, name: str, allow_nan: bool) -> None:
     """Reject NaN (unless ``allow_nan``) and ±inf with a count of the bad entries."""
-    # One reduction decides the common all-finite case cheaply.
-    if np.isfinite(array.sum()) or array.size == 0:
-        if np.isfinite(array).all():
-            return
+    # One reduction decides the common case cheaply: a finite sum means no NaN and no ±inf
+    # (an overflowing sum of finite values falls through to the exact element-wise test).
+    if array.size == 0 or np.isfinite(array.sum()):
+        return
+    if np.isfinite(array).all():
+        return
     n_nan = int(np.isnan(array).sum())
     n_inf = int(np.isinf(array).sum())
     if n_inf:
