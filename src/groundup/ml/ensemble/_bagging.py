@@ -34,6 +34,8 @@ def _fit_one(est, X, y, rows, cols):
 
 
 class BaseBagging(BaseEstimator):
+    _allow_nan = True
+
     def __init__(self, estimator=None, n_estimators=10, *, max_samples=1.0, max_features=1.0, bootstrap=True,
                  bootstrap_features=False, oob_score=False, n_jobs=None, random_state=None):
         self.estimator = estimator

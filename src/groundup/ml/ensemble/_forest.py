@@ -59,6 +59,8 @@ def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw)
 class BaseForest(BaseEstimator):
     """Fitting shared by all forests."""
 
+    _allow_nan = True
+
     def _make_tree(self):
         params = {k: getattr(self, k) for k in _TREE_PARAMS}
         tree = self._tree_class(splitter=self._splitter, **params)
@@ -135,7 +137,7 @@ class BaseForest(BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self, "estimators_")
-        X = check_array(X, allow_nan=True)
+        X = check_array(X, allow_nan=self._allow_nan)
         check_n_features(self, X, reset=False)
         return X
 
@@ -242,6 +244,7 @@ class ExtraTreesClassifier(ForestClassifierMixin, BaseForest):
     default; prediction ``argmax_c (1/B) Σ_b p_b(c | x)``."""
 
     _splitter = "random"
+    _allow_nan = False
 
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features="sqrt", max_leaf_nodes=None,
@@ -257,6 +260,7 @@ class ExtraTreesRegressor(ForestRegressorMixin, BaseForest):
     """Extremely randomised regression trees averaged: ``(1/B) Σ_b f_b(x)``."""
 
     _splitter = "random"
+    _allow_nan = False
 
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=1.0, max_leaf_nodes=None,

@@ -57,6 +57,8 @@ def _validation_split(n, fraction, rng, y_encoded=None):
 class _BoostingCommon(BaseEstimator):
     """Target encoding, loss choice, raw predictions and staging shared by both boosters."""
 
+    _allow_nan = True
+
     def _encode_targets(self, X, y):
         if self._is_classifier:
             self.classes_ = check_classification_targets(y)

@@ -45,6 +45,8 @@ def _check_common(est):
 
 
 class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
+    _allow_nan = True
+
     """AdaBoost-SAMME: each round fits a stump on weights ``w``, computes ``ε = Σ_wrong w / Σ w``,
     ``α = η(ln((1-ε)/ε) + ln(K-1))`` and ``w ← w·e^{α·[wrong]}``; predicts ``argmax_c Σ_t α_t [h_t = c]``."""
 
@@ -141,6 +143,8 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
 
 
 class AdaBoostRegressor(RegressorMixin, BaseEstimator):
+    _allow_nan = True
+
     """AdaBoost.R2 (Drucker 1997): fit on a weighted bootstrap, relative losses ``L_i ∈ [0,1]``,
     ``β = L̄/(1-L̄)``, ``w ← w·β^{η(1-L_i)}``, learner weight ``η ln(1/β)``; predicts the weighted median."""
 

@@ -141,7 +141,8 @@ class BaseDecisionTree(BaseEstimator):
 
     def apply(self, X):
         """Index of the leaf each sample ends up in."""
-        return self.tree_.apply(self._check_X(X))
+        X = self._check_X(X)
+        return self.tree_.apply(X)
 
     def decision_path(self, X):
         """Dense indicator (n_samples, n_nodes): entry (i, k) is 1 when sample i passes node k.
@@ -334,7 +335,8 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
 
     def predict_proba(self, X):
         """Class probabilities: the weighted class proportions of the leaf each sample lands in."""
-        return self.tree_.value[self.apply(X), 0, :]
+        leaves = self.apply(X)  # checks fitted first
+        return self.tree_.value[leaves, 0, :]
 
     def predict_log_proba(self, X):
         """Natural log of :meth:`predict_proba`."""
@@ -396,4 +398,5 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
 
     def predict(self, X):
         """Mean target of the leaf each sample lands in."""
-        return self.tree_.value[self.apply(X), 0, 0]
+        leaves = self.apply(X)
+        return self.tree_.value[leaves, 0, 0]

@@ -1,0 +1,156 @@
+"""Decision trees against scikit-learn: same structure, same predictions, same pruning path."""
+
+import numpy as np
+import pytest
+from sklearn import tree as sk_tree
+from sklearn.datasets import load_iris, make_classification, make_regression
+
+from groundup.ml.testing import check_estimator
+from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
+from groundup.ml.tree._binning import bin_features
+from groundup.ml.tree._criterion import Gini
+from groundup.ml.tree._splitter import naive_best_split
+from groundup.ml.tree._tree import _Builder
+
+
+def _no_ties(n=600, p=6, seed=0, classes=2):
+    X, y = make_classification(n, p, n_informative=min(4, p - 1), n_redundant=0, n_classes=classes, random_state=seed)
+    return X.astype(np.float32).astype(np.float64), y  # float32-exact, as scikit-learn sees it
+
+
+def _assert_same_tree(a, b):
+    assert a.node_count == b.node_count
+    for name in ("children_left", "children_right", "feature", "n_node_samples"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    np.testing.assert_allclose(a.threshold, b.threshold, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(a.impurity, b.impurity, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.weighted_n_node_samples, b.weighted_n_node_samples)
+    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("criterion", ["gini", "entropy"])
+@pytest.mark.parametrize("splitter", ["best", "hist"])
+def test_classifier_same_tree_as_sklearn(criterion, splitter):
+    X, y = _no_ties(2000, classes=3)
+    X = np.round(X, 1)  # ≤ 256 distinct values per feature: the hist finder is exact too
+    # nodes of >= 40 rows: two features almost never tie on the impurity decrease
+    kw = dict(criterion=criterion, max_depth=4, min_samples_leaf=40)
+    ours = DecisionTreeClassifier(splitter=splitter, **kw).fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(random_state=0, **kw).fit(X, y)
+    _assert_same_tree(ours.tree_, theirs.tree_)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X))
+    np.testing.assert_allclose(ours.feature_importances_, theirs.feature_importances_, atol=1e-12)
+
+
+def test_regressor_same_tree_as_sklearn():
+    X, y = make_regression(500, 5, noise=5, random_state=1)
+    X = X.astype(np.float32).astype(np.float64)
+    ours = DecisionTreeRegressor(max_depth=6, min_samples_leaf=8).fit(X, y)
+    theirs = sk_tree.DecisionTreeRegressor(max_depth=6, min_samples_leaf=8, random_state=0).fit(X, y)
+    _assert_same_tree(ours.tree_, theirs.tree_)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X))
+    assert ours.get_depth() == theirs.get_depth() and ours.get_n_leaves() == theirs.get_n_leaves()
+
+
+def test_full_tree_fits_training_data_like_sklearn():
+    X, y = _no_ties(400, 5, seed=3)
+    ours = DecisionTreeClassifier().fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(X), y)
+    assert ours.get_n_leaves() == theirs.get_n_leaves()
+
+
+def test_max_leaf_nodes_best_first_like_sklearn():
+    X, y = make_regression(400, 4, noise=3, random_state=2)
+    X = X.astype(np.float32).astype(np.float64)
+    ours = DecisionTreeRegressor(max_leaf_nodes=9).fit(X, y)
+    theirs = sk_tree.DecisionTreeRegressor(max_leaf_nodes=9, random_state=0).fit(X, y)
+    assert ours.get_n_leaves() == 9
+    np.testing.assert_allclose(np.sort(ours.predict(X)), np.sort(theirs.predict(X)))
+
+
+def test_sort_and_hist_finders_agree_and_match_naive_reference():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(300, 5)).astype(float)
+    y = (X[:, 0] + rng.normal(0, 3, 300) > 10).astype(int)
+    binning = bin_features(X)
+    stats = np.zeros((300, 3))
+    stats[:, 0] = 1
+    stats[np.arange(300), 1 + y] = 1
+    trees = [_Builder(binning, Gini(2), splitter=s, max_depth=1, class_index=y).build(stats)[0] for s in ("sort", "hist")]
+    assert trees[0].feature[0] == trees[1].feature[0] and trees[0].threshold[0] == trees[1].threshold[0]
+
+    def weighted_gini(a, b):
+        g = lambda v: 1 - np.sum(np.bincount(v, minlength=2) ** 2) / len(v) ** 2
+        return (len(a) * g(a) + len(b) * g(b)) / (len(a) + len(b))
+
+    _, feature, threshold = naive_best_split(X, y, weighted_gini)
+    assert (trees[0].feature[0], trees[0].threshold[0]) == (feature, threshold)
+
+
+def test_sample_weight_ones_and_integer_repeats():
+    X, y = _no_ties(200, 4, seed=5)
+    a = DecisionTreeClassifier(max_depth=4, min_samples_leaf=5).fit(X, y)
+    b = DecisionTreeClassifier(max_depth=4, min_samples_leaf=5).fit(X, y, sample_weight=np.ones(200))
+    _assert_same_tree(a.tree_, b.tree_)
+    w = np.random.default_rng(0).integers(0, 3, 200)
+    c = DecisionTreeRegressor(max_depth=4).fit(X, y.astype(float), sample_weight=w)
+    d = DecisionTreeRegressor(max_depth=4).fit(np.repeat(X, w, axis=0), np.repeat(y, w).astype(float))
+    np.testing.assert_allclose(c.predict(X), d.predict(X))
+
+
+def test_pruning_path_and_ccp_alpha_match_sklearn():
+    X, y = load_iris(return_X_y=True)
+    ours = DecisionTreeClassifier().cost_complexity_pruning_path(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(random_state=0).cost_complexity_pruning_path(X, y)
+    np.testing.assert_allclose(ours["ccp_alphas"], theirs.ccp_alphas, atol=1e-12)
+    np.testing.assert_allclose(ours["impurities"], theirs.impurities, atol=1e-12)
+    a = DecisionTreeClassifier(ccp_alpha=0.02).fit(X, y)
+    b = sk_tree.DecisionTreeClassifier(ccp_alpha=0.02, random_state=0).fit(X, y)
+    assert a.tree_.node_count == b.tree_.node_count
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_missing_values_go_to_the_better_side():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] > 0).astype(int)
+    X[y == 1][:20]  # noqa: B018
+    missing = np.flatnonzero(y == 1)[:40]
+    X[missing, 0] = np.nan  # the missing values all belong to class 1 (the right side)
+    tree = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    assert tree.tree_.feature[0] == 0 and tree.tree_.missing_go_to_left[0] == 0
+    np.testing.assert_array_equal(tree.predict(X), y)
+    theirs = sk_tree.DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(tree.predict(X), theirs.predict(X))
+
+
+def test_decision_path_apply_and_export_text():
+    X, y = load_iris(return_X_y=True)
+    X = X[:, [0, 3]]  # sepal length, petal width: no tie at the root
+    ours = DecisionTreeClassifier(max_depth=2).fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(ours.decision_path(X), theirs.decision_path(X).toarray())
+    np.testing.assert_array_equal(ours.apply(X), theirs.apply(X))
+    assert export_text(ours, feature_names=["sl", "pw"]) == sk_tree.export_text(theirs, feature_names=["sl", "pw"])
+
+
+@pytest.mark.parametrize("make", [lambda: DecisionTreeClassifier(max_depth=3), lambda: DecisionTreeRegressor(max_depth=3)])
+def test_check_estimator(make):
+    check_estimator(make())
+
+
+def test_bad_input_errors_name_the_argument():
+    X, y = _no_ties(50, 3)
+    with pytest.raises(ValueError, match="criterion.*help"):
+        DecisionTreeClassifier(criterion="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="max_features.*help"):
+        DecisionTreeClassifier(max_features=10).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        DecisionTreeClassifier().fit(X, y, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="sample_weight"):
+        DecisionTreeClassifier().fit(X, y, sample_weight=-np.ones(50))
+    with pytest.raises(ValueError, match="class"):
+        DecisionTreeClassifier().fit(X, np.zeros(50))
+    with pytest.raises(ValueError, match="NaN"):
+        DecisionTreeClassifier(splitter="random").fit(np.where(X > 1, np.nan, X), y)
