@@ -268,6 +268,7 @@ class Optimizer:
         ``closure``: a function that clears the gradients, recomputes the loss, calls backward and
         returns the loss; it is called with gradients enabled before the update.
         """
+        self._opt_called = True  # lets a scheduler warn when it is stepped first
         loss = None
         if closure is not None:
             with enable_grad():
