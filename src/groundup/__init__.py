@@ -29,3 +29,14 @@ half, double, long = float16, float64, int64
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+
+_SUBPACKAGES = ("nn", "optim", "data", "train", "ml", "math", "metrics", "viz", "examples", "cli")
+
+
+def __getattr__(name):
+    # Subpackages load on first use (``gu.nn``, ``gu.ml``), so ``import groundup`` stays light.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"groundup.{name}")
+    raise AttributeError(f"module 'groundup' has no attribute {name!r}")

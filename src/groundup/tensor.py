@@ -175,10 +175,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
-        """The underlying array (shares memory; refuses while the tensor requires grad)."""
-        if self.requires_grad and _state.enabled and not self.is_leaf:
-            raise GradError(hint("numpy(): called on a tensor that requires grad",
-                                 "call .detach().numpy() first"))
+        """The underlying array (shares memory; unlike PyTorch, also for tensors that require
+        grad — the array is a read-out, not part of the graph)."""
         return self.data
 
     def __array__(self, dtype=None, copy=None):

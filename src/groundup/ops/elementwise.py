@@ -181,25 +181,14 @@ def _unary(name, fwd, bwd, doc, uses_output=False):
 
 
 def _sigmoid_array(x):
-    # σ(x) = 1/(1+e^−x), split by sign so e^x never overflows.
-    out = np.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
-    ex = np.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
-    return out
-
-
-def _sigmoid_fast(x):
-    # For float arrays: 0.5·(1 + tanh(x/2)) equals σ(x), is stable for any x and needs no masks.
-    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        out = np.array(x, copy=True)  # an array even for 0-d input, so out= works
-        out *= 0.5
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
-        return out
-    return _sigmoid_array(np.asarray(x, dtype=np.float64))
+    """σ(x) = 1/(1+e^−x) without overflow and with full relative precision on both tails:
+    with e = e^(−|x|), σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    e = np.exp(-np.abs(x))
+    inv = 1.0 / (1.0 + e)
+    return np.where(x >= 0, inv, e * inv).astype(x.dtype, copy=False)
 
 
 Exp = _unary("Exp", np.exp, lambda g, a, out: g * out, "e^a; derivative e^a.", uses_output=True)
@@ -216,7 +205,7 @@ Sin = _unary("Sin", np.sin, lambda g, a, out: g * cos(a), "sin a; derivative cos
 Cos = _unary("Cos", np.cos, lambda g, a, out: -g * sin(a), "cos a; derivative −sin a.")
 Tanh = _unary("Tanh", np.tanh, lambda g, a, out: g * (1.0 - out * out),
               "tanh a; derivative 1 − tanh² a.", uses_output=True)
-Sigmoid = _unary("Sigmoid", _sigmoid_fast, lambda g, a, out: g * (out * (1.0 - out)),
+Sigmoid = _unary("Sigmoid", _sigmoid_array, lambda g, a, out: g * (out * (1.0 - out)),
                  "σ(a) = 1/(1+e^−a); derivative σ(a)(1−σ(a)).", uses_output=True)
 
 

@@ -138,7 +138,8 @@ class LogSumExp(Function):
         ax = _axis(axes)
         m = np.max(a, axis=ax, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # all −inf: ln 0 = −inf is the right answer
+            out = np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True)) + m
         ctx.out_keep = out
         return out if keepdim else (out.reshape(()) if axes is None else np.squeeze(out, ax))
 
