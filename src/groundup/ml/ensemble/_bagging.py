@@ -126,7 +126,8 @@ class BaggingClassifier(ClassifierMixin, BaseBagging):
 
     def predict(self, X):
         """Class with the highest averaged probability."""
-        return self.classes_[np.argmax(self._mean(X), axis=1)]
+        proba = self._mean(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class BaggingRegressor(RegressorMixin, BaseBagging):

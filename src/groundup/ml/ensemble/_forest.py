@@ -173,7 +173,8 @@ class ForestClassifierMixin(ClassifierMixin):
 
     def predict(self, X):
         """Class with the highest averaged probability."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class ForestRegressorMixin(RegressorMixin):

@@ -129,7 +129,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """``argmax_c Σ_t α_t [h_t(x) = c]``."""
-        d = self.decision_function(X)
+        d = self.decision_function(X)  # checks fitted first
         return self.classes_[(d > 0).astype(int)] if self.n_classes_ == 2 else self.classes_[np.argmax(d, 1)]
 
     def predict_proba(self, X):
