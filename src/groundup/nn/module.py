@@ -218,19 +218,24 @@ class Module:
 
     # ------------------------------------------------------------------ iteration
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
-        """(dotted name, module) for this module and every descendant, depth first."""
+        """(dotted name, module) for this module and every descendant, depth first (pre-order)."""
         if memo is None:
             memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, mod in self._modules.items():
-            if mod is None:
-                continue
-            sub = f"{prefix}.{name}" if prefix else name
-            yield from mod.named_modules(memo, sub, remove_duplicate)
+        # An explicit stack instead of nested generators: parameters()/zero_grad() walk this
+        # every training step.
+        stack = [(prefix, self)]
+        out = []
+        while stack:
+            name, mod = stack.pop()
+            if remove_duplicate:
+                if id(mod) in memo:
+                    continue
+                memo.add(id(mod))
+            out.append((name, mod))
+            children = [(f"{name}.{k}" if name else k, m) for k, m in mod._modules.items()
+                        if m is not None]
+            stack.extend(reversed(children))
+        return iter(out)
 
     def modules(self):
         """This module and all descendants."""
