@@ -241,6 +241,14 @@ class Clamp(Function):
         return (grad * mask.astype(x.dtype),)
 
 
+def _extremum_weights(a, b, grad, pick):
+    """Share of the gradient that goes to ``a`` in max/min(a, b): 1 where ``a`` is picked, 0 where
+    ``b`` is, ½ at ties (PyTorch's convention)."""
+    av, bv = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
+    dtype = grad.data.dtype
+    return pick(av, bv).astype(dtype) + 0.5 * (av == bv).astype(dtype)
+
+
 class Maximum(Function):
     """Elementwise max(a, b); at ties the gradient is split half and half (like PyTorch)."""
 
@@ -251,14 +259,12 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        av, bv = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
-        dtype = grad.data.dtype
-        wa = (av > bv).astype(dtype) + 0.5 * (av == bv).astype(dtype)
+        wa = _extremum_weights(a, b, grad, np.greater)
         sa, sb = ctx.shapes
         return unbroadcast(grad * wa, sa), unbroadcast(grad * (1.0 - wa), sb)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """Elementwise min(a, b); at ties the gradient is split half and half (like PyTorch)."""
 
     @staticmethod
@@ -268,9 +274,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        av, bv = np.asarray(getattr(a, "data", a)), np.asarray(getattr(b, "data", b))
-        dtype = grad.data.dtype
-        wa = (av < bv).astype(dtype) + 0.5 * (av == bv).astype(dtype)
+        wa = _extremum_weights(a, b, grad, np.less)
         sa, sb = ctx.shapes
         return unbroadcast(grad * wa, sa), unbroadcast(grad * (1.0 - wa), sb)
 

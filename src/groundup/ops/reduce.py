@@ -237,22 +237,22 @@ def amin(a, dim=None, keepdim=False):
     return MaxAll.apply(a, axes=axes, keepdim=keepdim, mode="min")
 
 
-def argmax(a, dim=None, keepdim=False):
-    """Index of the largest element (flattened when ``dim`` is None); no gradient."""
+def _arg_extremum(a, dim, keepdim, fn):
     T = tensor_cls()
     if dim is None:
-        return T(np.asarray(np.argmax(a.data), dtype=np.int64))
-    out = np.argmax(a.data, axis=dim)
+        return T(np.asarray(fn(a.data), dtype=np.int64))
+    out = fn(a.data, axis=dim)
     return T((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the largest element (flattened when ``dim`` is None); no gradient."""
+    return _arg_extremum(a, dim, keepdim, np.argmax)
 
 
 def argmin(a, dim=None, keepdim=False):
     """Index of the smallest element (flattened when ``dim`` is None); no gradient."""
-    T = tensor_cls()
-    if dim is None:
-        return T(np.asarray(np.argmin(a.data), dtype=np.int64))
-    out = np.argmin(a.data, axis=dim)
-    return T((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
+    return _arg_extremum(a, dim, keepdim, np.argmin)
 
 
 def logsumexp(a, dim=None, keepdim=False):
