@@ -185,7 +185,7 @@ def check_X_y(
         raise ValueError(hint("y is None", "pass the targets y, one per row of X"))
     X = check_array(X, name="X", allow_nan=allow_nan, dtype=dtype, ensure_min_samples=ensure_min_samples)
     if multi_output:
-        y = check_array(y, name="y", ensure_2d=False, dtype=np.float64 if y_numeric else None, ensure_min_samples=0)
+        y = check_array(y, name="y", ensure_2d=False, dtype=None, ensure_min_samples=0)
         if y.ndim > 2:
             raise ShapeError(hint(f"y must be 1-D or 2-D, got shape {y.shape}", "pass y as (n_samples,) or (n_samples, n_outputs)"))
     else:

@@ -284,6 +284,7 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         f_theta, _ = fun_grad(theta)
         history = [total(theta, f_theta)]
         y_point, t = theta.copy(), 1.0
+        restarted = False
         converged = False
         n_iter = 0
         for n_iter in range(1, int(self.max_iter) + 1):
@@ -296,14 +297,14 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                     break
                 L *= 2.0
             F_c = total(candidate, f_c)
-            if F_c > history[-1]:  # momentum overshot: restart from the plain proximal step
-                y_point, t = theta.copy(), 1.0
-                if not fixed:
-                    continue_gradient = L * np.abs(diff).max()
-                    if continue_gradient <= self.tol:
-                        converged = True
-                        break
-                    continue
+            if F_c > history[-1] + 1e-14 * abs(history[-1]):
+                if restarted:  # even a plain proximal step from θ cannot descend: θ is optimal to rounding
+                    converged = True
+                    break
+                # Momentum overshot: restart with a plain proximal step from the current θ.
+                y_point, t, restarted = theta.copy(), 1.0, True
+                continue
+            restarted = False
             t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
             y_point = candidate + ((t - 1.0) / t_next) * (candidate - theta)
             theta, t = candidate, t_next
