@@ -50,6 +50,10 @@ def _reexport(module_name: str) -> None:
 
 _reexport("groundup.nn.layers.conv")
 _reexport("groundup.nn.layers.pooling")
+_reexport("groundup.nn.layers.rnn")
+_reexport("groundup.nn.layers.attention")
+_reexport("groundup.nn.layers.transformer")
+_reexport("groundup.nn.layers.positional")
 if _importlib_util.find_spec("groundup.nn.utils") is not None:
     from groundup.nn import utils  # noqa: E402,F401
 
