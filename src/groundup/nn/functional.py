@@ -345,7 +345,8 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
 
 def _clamped_log(x):
     # PyTorch's BCE clamps log(·) at −100 so that p = 0 or 1 gives a finite loss.
-    return _ew.log(x).clamp(min=-100.0)
+    with np.errstate(divide="ignore"):
+        return _ew.log(x).clamp(min=-100.0)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
