@@ -115,7 +115,7 @@ def _stratified_indices(y, n_train, n_test, rng):
     if counts.min() < 2:
         raise ValueError(
             hint(
-                f"stratify: class {classes[counts.argmin()]!r} has only {counts.min()} member(s)",
+                f"stratify: class {classes[counts.argmin()].tolist()!r} has only {counts.min()} member(s)",
                 "each class needs at least 2 samples to appear on both sides",
             )
         )

@@ -47,7 +47,15 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         has_nan = np.isnan(X).any()
         self.mean_ = np.nanmean(X, axis=0) if has_nan else X.mean(axis=0)
         self.var_ = np.nanvar(X, axis=0) if has_nan else X.var(axis=0)
-        self.scale_ = _safe_scale(np.sqrt(self.var_)) if self.with_std else None
+        if self.with_std:
+            # A constant column's computed variance is rounding noise, not 0: call it constant when it
+            # is within the error bound of the two-pass variance, (m·ε)·var + (m·|μ|·ε)².
+            eps = np.finfo(np.float64).eps
+            n = X.shape[0]
+            constant = self.var_ <= n * eps * self.var_ + (n * np.abs(self.mean_) * eps) ** 2
+            self.scale_ = np.where(constant, 1.0, np.sqrt(self.var_))
+        else:
+            self.scale_ = None
         if not self.with_mean and not self.with_std:
             self.mean_ = self.var_ = None
         self.n_samples_seen_ = X.shape[0]
