@@ -215,3 +215,27 @@ class LinearClassifierMixin:
         scores = self.decision_function(X)
         index = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[index]
+
+
+class NormalEquation:
+    """The pieces of the normal equation (XᵀX + αI) w = Xᵀy, as the course writes them out by hand:
+    ``XtX``, ``Xty``, ``A`` = XᵀX + αI, ``det`` = det A, ``rank`` of A, and the solution ``w``
+    (``None`` when A is singular)."""
+
+    def __init__(self, XtX, Xty, A, det, rank, w):
+        self.XtX, self.Xty, self.A, self.det, self.rank, self.w = XtX, Xty, A, det, rank, w
+
+    def __repr__(self):
+        return f"NormalEquation(det={self.det:.6g}, rank={self.rank}, w={self.w})"
+
+
+def normal_equation(X, y, *, alpha: float = 0.0) -> NormalEquation:
+    """Solve w = (XᵀX + αI)⁻¹ Xᵀy exactly as written — no centering, every column (including a
+    column of ones, if X has one) is a weight and is penalised by α. For teaching and checking hand
+    calculations; the estimators (LinearRegression, Ridge) are the robust way to fit."""
+    X, y = check_X_y(X, y, y_numeric=True, multi_output=True)
+    XtX = X.T @ X
+    A = XtX + alpha * np.eye(X.shape[1])
+    rank = int(np.linalg.matrix_rank(A))
+    w = np.linalg.solve(A, X.T @ y) if rank == A.shape[0] else None
+    return NormalEquation(XtX, X.T @ y, A, float(np.linalg.det(A)), rank, w)

@@ -330,3 +330,28 @@ class LogisticRegression(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             scores = np.column_stack([np.zeros_like(scores), scores])
         return scores - _logsumexp_rows(scores)[:, None]
+
+
+def logistic_loss_grad(coef, intercept, X, y):
+    """Mean cross-entropy of a linear classifier and its gradient, without penalty.
+
+    ``coef`` (k, n_features), ``intercept`` (k,): k = 1 is logistic regression with y ∈ {0, 1}
+    (loss −[y log σ(z) + (1 − y) log(1 − σ(z))], gradient (σ(z) − y) x); k ≥ 3 is softmax regression
+    with y ∈ {0, …, k−1} (loss −log softmax(z)_y, gradient (p − onehot(y)) xᵀ). Returns
+    ``(loss, grad_coef, grad_intercept)``, averaged over the n_samples rows of X.
+    """
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    intercept = np.atleast_1d(np.asarray(intercept, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y)).astype(np.intp)
+    k, d = coef.shape
+    if X.shape[1] != d or intercept.shape != (k,) or y.shape != (X.shape[0],) or k == 2:
+        raise ValueError(
+            hint(
+                f"logistic_loss_grad got coef {coef.shape}, intercept {intercept.shape}, X {X.shape}, y {y.shape}",
+                "pass coef (k, d) with k = 1 (binary) or k ≥ 3, intercept (k,), X (n, d), y (n,)",
+            )
+        )
+    objective = _Objective(X, y, k, 0.0)
+    loss, grad = objective(np.concatenate([coef.ravel(), intercept]))
+    return loss, grad[: k * d].reshape(k, d), grad[k * d :]
