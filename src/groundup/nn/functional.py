@@ -585,3 +585,16 @@ def _load_conv_ops():
 
 
 _load_conv_ops()
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None, generator=None):
+    """softmax(Q·Kᵀ/√d_k + mask)·V; see :func:`groundup.nn.layers.attention.
+    scaled_dot_product_attention` (bool ``attn_mask`` True = may attend; float masks are added)."""
+    from groundup.nn.layers.attention import scaled_dot_product_attention as _sdpa
+
+    return _sdpa(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p,
+                 is_causal=is_causal, scale=scale, generator=generator)
+
+
+__all__.append("scaled_dot_product_attention")
