@@ -119,6 +119,10 @@ def _float_dtype(op: str, *arrays) -> np.dtype:
 
 
 # ----------------------------------------------------------------------------- im2col / col2im
+#
+# Inside the kernels, images are kept channel-major, (C, N, H, W): then the column matrix has rows
+# (p, q, c) and columns (n, i, j), every kernel offset's block of it is one contiguous slab, and
+# the GEMM's output (O, N·OH·OW) turns into (N, O, OH, OW) by moving whole OH·OW planes.
 
 
 def _pad2d(x: np.ndarray, pads: tuple, value=0.0) -> np.ndarray:
@@ -132,46 +136,86 @@ def _pad2d(x: np.ndarray, pads: tuple, value=0.0) -> np.ndarray:
     return out
 
 
+def _pad_cn(x: np.ndarray, pads: tuple) -> np.ndarray:
+    """(N, C, H, W) → zero-padded, channel-major (C, N, H + pt + pb, W + pl + pr): one copy."""
+    (pt, pb), (pl, pr) = pads
+    N, C, H, W = x.shape
+    if pt == pb == pl == pr == 0:
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
+    out = np.zeros((C, N, H + pt + pb, W + pl + pr), dtype=x.dtype)
+    out[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
+    return out
+
+
 def _windows(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_hw: tuple):
-    """View of every receptive field: (N, C, OH, OW, kH, kW) with
-    ``v[n, c, i, j, p, q] = xp[n, c, i·sH + p·dH, j·sW + q·dW]`` (no copy)."""
+    """View of every receptive field of a padded (A, B, Hp, Wp) array: (A, B, OH, OW, kH, kW) with
+    ``v[a, b, i, j, p, q] = xp[a, b, i·sH + p·dH, j·sW + q·dW]`` (no copy)."""
     (kH, kW), (sH, sW), (dH, dW), (OH, OW) = kernel, stride, dilation, out_hw
     span = ((kH - 1) * dH + 1, (kW - 1) * dW + 1)
     win = sliding_window_view(xp, span, axis=(2, 3))
     return win[:, :, :(OH - 1) * sH + 1:sH, :(OW - 1) * sW + 1:sW, ::dH, ::dW]
 
 
-def _im2col(xp, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
-    """The column matrix (G, Cg·kH·kW, N·OH·OW) of a padded input: one copy of the window view.
-
-    Rows are ordered (c, p, q) like a flattened PyTorch weight (O, Cg, kH, kW), and columns (n, i, j),
-    so that ``W.reshape(G, Og, K) @ cols`` is the convolution, laid out as (G, Og, N, OH, OW)."""
-    N, C = xp.shape[:2]
-    OH, OW = out_hw
-    kH, kW = kernel
-    win = _windows(xp, kernel, stride, dilation, out_hw)
-    win = win.reshape(N, groups, C // groups, OH, OW, kH, kW)       # split channels: a view
-    # (G, Cg, kH, kW, N, OH, OW): the innermost axis stays the input's width axis, so the copy
-    # reads runs of OW neighbouring pixels (contiguous when the stride is 1).
-    return win.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, (C // groups) * kH * kW, N * OH * OW)
+def _offset(xp: np.ndarray, p: int, q: int, stride, dilation, out_hw) -> np.ndarray:
+    """The (…, OH, OW) view of ``xp`` that kernel offset (p, q) touches: rows p·d, p·d + s, …"""
+    (sH, sW), (dH, dW), (OH, OW) = stride, dilation, out_hw
+    return xp[..., p * dH:p * dH + (OH - 1) * sH + 1:sH, q * dW:q * dW + (OW - 1) * sW + 1:sW]
 
 
-def _col2im(cols, x_shape_padded, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
-    """Adjoint of :func:`_im2col`: add every column entry back onto the pixel it was read from.
+def _im2col(xpc, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
+    """Column matrix (G, kH·kW·Cg, N·OH·OW) of a padded channel-major (C, N, Hp, Wp) input.
 
-    One strided, vectorised add per kernel offset (p, q): kH·kW adds in all, each covering the
-    whole batch; overlapping windows accumulate because the adds are sequential."""
-    N, C, Hp, Wp = x_shape_padded
-    (kH, kW), (sH, sW), (dH, dW), (OH, OW) = kernel, stride, dilation, out_hw
+    Entry [g, (p, q, c), (n, i, j)] = xpc[g·Cg + c, n, i·sH + p·dH, j·sW + q·dW]: the window view
+    from ``sliding_window_view`` copied once by the reshape."""
+    C, N = xpc.shape[:2]
+    (OH, OW), (kH, kW) = out_hw, kernel
     Cg = C // groups
-    # (G, Cg, kH, kW, N, OH, OW) -> per offset (G, Cg, N, OH, OW) -> (N, G, Cg, OH, OW)
-    c = cols.reshape(groups, Cg, kH, kW, N, OH, OW).transpose(4, 0, 1, 2, 3, 5, 6)
-    out = np.zeros((N, groups, Cg, Hp, Wp), dtype=cols.dtype)
+    win = _windows(xpc, kernel, stride, dilation, out_hw).reshape(groups, Cg, N, OH, OW, kH, kW)
+    return win.transpose(0, 5, 6, 1, 2, 3, 4).reshape(groups, kH * kW * Cg, N * OH * OW)
+
+
+def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
+    """Adjoint of :func:`_im2col`: add every column entry back onto the pixel it was read from,
+    giving a padded channel-major (C, N, Hp, Wp) array.
+
+    One vectorised add per kernel offset (p, q) — kH·kW adds, each over the whole batch; windows
+    that overlap accumulate because the adds run one after another (no ``np.add.at``)."""
+    G, K, M = cols.shape
+    (kH, kW), (OH, OW) = kernel, out_hw
+    Cg = K // (kH * kW)
+    N = M // (OH * OW)
+    c = cols.reshape(G, kH, kW, Cg, N, OH, OW)
+    out = np.zeros((G, Cg, N) + tuple(padded_hw), dtype=cols.dtype)
     for p in range(kH):
-        rows = slice(p * dH, p * dH + (OH - 1) * sH + 1, sH)
         for q in range(kW):
-            out[:, :, :, rows, q * dW:q * dW + (OW - 1) * sW + 1:sW] += c[:, :, :, p, q]
-    return out.reshape(N, C, Hp, Wp)
+            _offset(out, p, q, stride, dilation, out_hw)[...] += c[:, p, q]
+    return out.reshape((G * Cg, N) + tuple(padded_hw))
+
+
+def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
+    """Conv weight (O, Cg, kH, kW) → (G, O/G, kH·kW·Cg), columns ordered like im2col's rows."""
+    O, Cg, kH, kW = w.shape
+    return w.reshape(groups, O // groups, Cg, kH, kW).transpose(0, 1, 3, 4, 2).reshape(
+        groups, O // groups, kH * kW * Cg)
+
+
+def _weight_from_matrix(m: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of :func:`_weight_matrix`: (G, O/G, kH·kW·Cg) → (O, Cg, kH, kW)."""
+    O, Cg, kH, kW = shape
+    G = m.shape[0]
+    return np.ascontiguousarray(
+        m.reshape(G, O // G, kH, kW, Cg).transpose(0, 1, 4, 2, 3).reshape(shape))
+
+
+def _adjoint_weight(w: np.ndarray, groups: int) -> np.ndarray:
+    """The weight of the convolution that computes conv2d's input gradient at stride 1:
+    (O, Cg, kH, kW) → (C, O/G, kH, kW) with w'[g·Cg + c, o, p, q] = w[g·Og + o, c, kH−1−p, kW−1−q]
+    (in and out channels swapped within each group, kernel rotated by 180°)."""
+    O, Cg, kH, kW = w.shape
+    Og = O // groups
+    return np.ascontiguousarray(
+        w[:, :, ::-1, ::-1].reshape(groups, Og, Cg, kH, kW).transpose(0, 2, 1, 3, 4)
+        .reshape(groups * Cg, Og, kH, kW))
 
 
 def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarray:
@@ -188,9 +232,16 @@ def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarr
 
 
 def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) → (G, C/G, N·H·W): the layout the GEMMs above use (one copy)."""
+    """(N, C, H, W) → (G, C/G, N·H·W): the layout the GEMMs use (one copy)."""
     N, C, H, W = g.shape
     return g.transpose(1, 0, 2, 3).reshape(groups, C // groups, N * H * W)
+
+
+def _cn_crop_to_nchw(xpc: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
+    """Padded channel-major (C, N, Hp, Wp) → the (N, C, H, W) interior, contiguous."""
+    (pt, _), (pl, _) = pads
+    H, W = hw
+    return np.ascontiguousarray(xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
 
 
 def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
@@ -199,6 +250,34 @@ def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
     if xp.shape[2:] == (H, W):
         return xp
     return np.ascontiguousarray(xp[:, :, pt:pt + H, pl:pl + W])
+
+
+def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw):
+    """conv2d on arrays: returns the (N, O, OH, OW) output (no bias) and the column matrix."""
+    cols = _im2col(_pad_cn(x, pads), w.shape[2:], stride, dilation, out_hw, groups)
+    return _gemm_to_nchw(np.matmul(_weight_matrix(w, groups), cols), x.shape[0], out_hw), cols
+
+
+def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
+    """∂L/∂x of a conv2d whose input (N, C, H, W) was padded by ``pad_tl`` = (top, left) (the
+    bottom/right padding only decides how many windows fit, and ``g`` tells that): for the output
+    gradient g (N, O, OH, OW), returns (N, C, H, W).
+
+    Stride 1: a convolution of the zero-padded gradient with the rotated, channel-swapped kernel
+    (:func:`_adjoint_weight`) — im2col + one GEMM again. Otherwise: Wᵀ·G (one GEMM) folded back
+    onto the image by :func:`_col2im`."""
+    (H, W), (OH, OW) = hw, g.shape[2:]
+    spans = [d * (k - 1) for k, d in zip(w.shape[2:], dilation)]
+    # Adjoint padding: `span − top` before, and after whatever makes the output exactly H × W.
+    apads = tuple((sp - t, n + t - m) for sp, t, n, m in zip(spans, pad_tl, (H, W), (OH, OW)))
+    if stride == (1, 1) and all(a >= 0 and b >= 0 for a, b in apads):
+        return _conv2d_arrays(g, _adjoint_weight(w, groups), apads, (1, 1), dilation, groups,
+                              hw)[0]
+    gcols = np.matmul(_weight_matrix(w, groups).transpose(0, 2, 1), _nchw_to_gemm(g, groups))
+    padded = tuple(max((m - 1) * s + sp + 1, t + n)
+                   for m, s, sp, t, n in zip((OH, OW), stride, spans, pad_tl, (H, W)))
+    gxc = _col2im(gcols, padded, w.shape[2:], stride, dilation, (OH, OW), groups)
+    return _cn_crop_to_nchw(gxc, ((pad_tl[0], 0), (pad_tl[1], 0)), hw)
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -246,6 +325,7 @@ class Conv2d(Function):
     """2-D cross-correlation (PyTorch's conv2d) by im2col and one GEMM; see the module docstring.
 
     Shapes: x (N, C, H, W), weight (O, C/groups, kH, kW), bias (O,) → (N, O, OH, OW).
+    Backward: ∂W = G·colsᵀ (one GEMM), ∂b = Σ G, ∂x by :func:`_conv2d_input_grad`.
     """
 
     once_differentiable = True
@@ -266,29 +346,27 @@ class Conv2d(Function):
                 f"{((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)}",
                 "use a larger input, more padding, or a smaller kernel",
             ))
-        xp = _pad2d(x, pads)
-        cols = _im2col(xp, (kH, kW), stride, dilation, (OH, OW), groups)
-        wm = weight.reshape(groups, O // groups, -1)
-        out = _gemm_to_nchw(np.matmul(wm, cols), N, (OH, OW), bias)
-        ctx.cols, ctx.wm = cols, wm
-        ctx.geom = (xp.shape, (kH, kW), stride, pads, dilation, (OH, OW), groups, (H, W))
+        cols = _im2col(_pad_cn(x, pads), (kH, kW), stride, dilation, (OH, OW), groups)
+        out = _gemm_to_nchw(np.matmul(_weight_matrix(weight, groups), cols), N, (OH, OW), bias)
+        ctx.cols = cols
+        ctx.geom = (stride, pads, dilation, groups)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        xp_shape, kernel, stride, pads, dilation, out_hw, groups, hw = ctx.geom
+        stride, pads, dilation, groups = ctx.geom
         x, weight, bias = ctx.inputs
         needs = ctx.needs_input_grad
         g = grad.data
-        gm = _nchw_to_gemm(g, groups)                               # (G, Og, M)
         T = tensor_cls()
         gx = gw = gb = None
         if needs[0]:
-            gcols = np.matmul(ctx.wm.transpose(0, 2, 1), gm)        # (G, K, M)
-            gxp = _col2im(gcols, xp_shape, kernel, stride, dilation, out_hw, groups)
-            gx = T(_crop2d(gxp, pads, hw))
+            gx = T(_conv2d_input_grad(g, weight.data, (pads[0][0], pads[1][0]), stride,
+                                      dilation, groups, x.shape[2:]))
         if needs[1]:
-            gw = T(np.matmul(gm, ctx.cols.transpose(0, 2, 1)).reshape(weight.shape))
+            gm = _nchw_to_gemm(g, groups)                                     # (G, Og, M)
+            gw = T(_weight_from_matrix(np.matmul(gm, ctx.cols.transpose(0, 2, 1)),
+                                       weight.shape))
         if bias is not None and needs[2]:
             gb = T(g.sum(axis=(0, 2, 3)))
         return gx, gw, gb
@@ -300,8 +378,9 @@ class ConvTranspose2d(Function):
     Shapes: x (N, Cin, H, W), weight (Cin, Cout/groups, kH, kW), bias (Cout,) →
     (N, Cout, OH, OW) with OH = (H − 1)·s − 2p + d(k − 1) + output_padding + 1.
     Every input pixel scatters ``x[n, c, i, j] · w[c, :, :, :]`` onto the output at
-    (i·s − p + p'·d, j·s − p + q'·d): a GEMM (Wᵀ·x) followed by col2im. Its backward is a conv2d
-    of the gradient (im2col + GEMM) — the roles of the two halves of conv2d swap.
+    (i·s − p + p'·d, j·s − p + q'·d). It is computed exactly as conv2d's input gradient (with the
+    weight read as a conv2d weight of Cin outputs); its own backward is a conv2d of the gradient
+    (im2col + GEMM): the two halves of conv2d swap roles.
     """
 
     once_differentiable = True
@@ -327,32 +406,30 @@ class ConvTranspose2d(Function):
                 f"conv_transpose2d: output size {(OH, OW)} is not positive for input {(H, W)}",
                 "reduce the padding",
             ))
-        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
-        Hp, Wp = OH + 2 * padding[0], OW + 2 * padding[1]
-        xm = _nchw_to_gemm(x, groups)                               # (G, Cig, M)
-        wm = weight.reshape(groups, Cin // groups, -1)              # (G, Cig, Cog·kH·kW)
-        cols = np.matmul(wm.transpose(0, 2, 1), xm)                 # (G, K, M)
-        out = _crop2d(_col2im(cols, (N, Cog * groups, Hp, Wp), (kH, kW), stride, dilation,
-                              (H, W), groups), pads, (OH, OW))
+        # x is the gradient of a conv2d from (OH, OW) with padding p to (H, W): compute that.
+        out = _conv2d_input_grad(x, weight, padding, stride, dilation, groups, (OH, OW))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
-        ctx.xm, ctx.wm = xm, wm
-        ctx.geom = ((kH, kW), stride, pads, dilation, (H, W), groups)
+        pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+        ctx.geom = (stride, pads, dilation, groups, (H, W))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        kernel, stride, pads, dilation, hw, groups = ctx.geom
+        stride, pads, dilation, groups, hw = ctx.geom
         x, weight, bias = ctx.inputs
         needs = ctx.needs_input_grad
         g = grad.data
-        gcols = _im2col(_pad2d(g, pads), kernel, stride, dilation, hw, groups)   # (G, K, M)
+        w = weight.data
+        # The forward's conv2d maps (N, Cout, OH, OW) to x's (H, W); read its windows of g.
+        gcols = _im2col(_pad_cn(g, pads), w.shape[2:], stride, dilation, hw, groups)  # (G, K, M)
         T = tensor_cls()
         gx = gw = gb = None
         if needs[0]:
-            gx = T(_gemm_to_nchw(np.matmul(ctx.wm, gcols), x.shape[0], hw))
+            gx = T(_gemm_to_nchw(np.matmul(_weight_matrix(w, groups), gcols), x.shape[0], hw))
         if needs[1]:
-            gw = T(np.matmul(ctx.xm, gcols.transpose(0, 2, 1)).reshape(weight.shape))
+            xm = _nchw_to_gemm(x.data, groups)                                # (G, Cig, M)
+            gw = T(_weight_from_matrix(np.matmul(xm, gcols.transpose(0, 2, 1)), w.shape))
         if bias is not None and needs[2]:
             gb = T(g.sum(axis=(0, 2, 3)))
         return gx, gw, gb
@@ -486,11 +563,12 @@ def _tiles(x, k, out_hw):
 
 class MaxPool2d(Function):
     """Max over each window; the gradient goes to the (first, in row-major window order) maximum,
-    as PyTorch's does, so ties send the whole gradient to one input.
+    as PyTorch's does, so ties send the whole gradient to one input. NaN propagates.
 
     Shapes: (N, C, H, W) → (N, C, OH, OW), OH = floor((H + 2p − d(k − 1) − 1)/s) + 1.
     Non-overlapping windows (kernel == stride, no padding) are a reshape of the input; otherwise the
-    windows come from a strided view of the input padded with −∞.
+    windows are strided views of the input padded with −∞. Either way the kernel runs kH·kW
+    vectorised steps, one per window offset: a running maximum, then the first offset equal to it.
     """
 
     once_differentiable = True
@@ -502,54 +580,59 @@ class MaxPool2d(Function):
         N, C, H, W = x.shape
         (OH, OW), pads = _pool_geometry("max_pool2d", x.shape, kernel, stride, padding, dilation,
                                         ceil_mode)
-        kk = kernel[0] * kernel[1]
-        tiling = _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW))
-        if tiling:
-            win = _tiles(x, kernel, (OH, OW)).transpose(0, 1, 2, 4, 3, 5)
+        kH, kW = kernel
+        if _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW)):
+            tiles = _tiles(x, kernel, (OH, OW))
+            views = [tiles[:, :, :, p, :, q] for p in range(kH) for q in range(kW)]
         else:
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             xp = _pad2d(x, pads, fill)
-            win = _windows(xp, kernel, stride, dilation, (OH, OW))
-        win = win.reshape(N, C, OH, OW, kk)                          # one copy of the windows
-        arg = win.argmax(axis=-1)                                     # first maximum on ties
-        out = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+            views = [_offset(xp, p, q, stride, dilation, (OH, OW))
+                     for p in range(kH) for q in range(kW)]
+        out = views[0].copy()
+        for v in views[1:]:
+            np.maximum(out, v, out=out)
+        # Index of the first offset holding the maximum: scan offsets backwards, overwriting.
+        kk = len(views)
+        arg = np.full(out.shape, kk - 1, dtype=np.int8 if kk <= 127 else np.int32)
+        hit = np.empty(out.shape, dtype=bool)
+        for k in range(kk - 2, -1, -1):
+            np.equal(views[k], out, out=hit)
+            np.copyto(arg, k, where=hit)
+        nan = np.isnan(out) if x.dtype.kind == "f" else None
+        if nan is not None and nan.any():
+            # PyTorch's scan takes a NaN whenever it meets one, so the last NaN wins.
+            for k in range(kk):
+                np.copyto(arg, k, where=nan & np.isnan(views[k]))
         if sink is not None:
             sink.append(arg)
         ctx.arg = arg
-        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW), tiling)
+        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        shape, kernel, stride, pads, dilation, out_hw, tiling = ctx.geom
-        return (tensor_cls()(_route_to_argmax(grad.data, ctx.arg, shape, kernel, stride, pads,
-                                              dilation, out_hw, tiling)),)
-
-
-def _route_to_argmax(g, arg, shape, kernel, stride, pads, dilation, out_hw, tiling):
-    """Scatter each output gradient onto the input pixel its window's maximum came from."""
-    N, C, H, W = shape
-    (OH, OW), (kH, kW) = out_hw, kernel
-    if tiling:
-        # One-hot over the window axis times g, then reshape back: no scatter at all.
-        hot = arg[..., None] == np.arange(kH * kW)
-        gw = (hot * g[..., None]).astype(g.dtype, copy=False)       # (N, C, OH, OW, kk)
-        tiles = gw.reshape(N, C, OH, OW, kH, kW).transpose(0, 1, 2, 4, 3, 5)
-        if (OH * kH, OW * kW) == (H, W):
-            return tiles.reshape(N, C, H, W)
-        gx = np.zeros(shape, dtype=g.dtype)
-        gx[:, :, :OH * kH, :OW * kW] = tiles.reshape(N, C, OH * kH, OW * kW)
-        return gx
-    (pt, pb), (pl, pr) = pads
-    (sH, sW), (dH, dW) = stride, dilation
-    gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
-    # kH·kW vectorised adds: offset (p, q) receives g wherever the window's argmax is p·kW + q.
-    for p in range(kH):
-        rows = slice(p * dH, p * dH + (OH - 1) * sH + 1, sH)
-        for q in range(kW):
-            cols = slice(q * dW, q * dW + (OW - 1) * sW + 1, sW)
-            gxp[:, :, rows, cols] += np.where(arg == p * kW + q, g, 0)
-    return _crop2d(gxp, pads, (H, W))
+        shape, kernel, stride, pads, dilation, out_hw = ctx.geom
+        (pt, pb), (pl, pr) = pads
+        N, C, H, W = shape
+        kH, kW = kernel
+        g, arg = grad.data, ctx.arg
+        padded = (pt, pb, pl, pr) != (0, 0, 0, 0)
+        gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
+        # Windows overlap when the stride is shorter than the (dilated) window: then offsets
+        # share pixels and must accumulate; otherwise each pixel is written once.
+        overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
+        hit = np.empty(arg.shape, dtype=bool)
+        for p in range(kH):
+            for q in range(kW):
+                np.equal(arg, p * kW + q, out=hit)
+                target = _offset(gxp, p, q, stride, dilation, out_hw)
+                if overlap:
+                    target += np.where(hit, g, 0)
+                else:
+                    np.multiply(hit, g, out=target)
+        gx = _crop2d(gxp, pads, (H, W)) if padded else gxp
+        return (tensor_cls()(gx),)
 
 
 class AvgPool2d(Function):
