@@ -102,13 +102,15 @@ def _check_p(p, name):
 
 
 def _dropout_mask(x, shape, p, generator):
+    """The scaled keep mask m/(1 − p), m ~ Bernoulli(1 − p), in one vectorised draw.
+
+    Raw 32-bit words from the bit generator are compared with p·2³²: P(keep) = 1 − p to within
+    2⁻³², and about twice as fast as drawing floats (this runs every training step)."""
     rng = as_numpy_generator(generator)
-    dtype = x.data.dtype
-    # One vectorised draw; kept units are scaled by 1/(1-p) so that E[output] = input.
-    keep = rng.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64) >= p
-    mask = keep.astype(dtype)
-    mask *= 1.0 / (1.0 - p)
-    return mask
+    n = int(np.prod(shape))
+    words = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(shape)
+    keep = words >= np.uint32(min(math.ceil(p * 2.0**32), 2**32 - 1))
+    return np.multiply(keep, 1.0 / (1.0 - p), dtype=x.data.dtype)
 
 
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):
