@@ -199,32 +199,37 @@ class CrossEntropy(Function):
 
 # ----------------------------------------------------------------------------- normalisation
 def moments(x: np.ndarray, axes: tuple):
-    """Mean and biased variance over ``axes`` (kept as size-1 axes), two-pass for accuracy."""
+    """Mean, biased variance (kept as size-1 axes) and the centred input x − μ over ``axes``,
+    two-pass for accuracy."""
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean
-    var = np.mean(xc * xc, axis=axes, keepdims=True)
-    return mean, var
+    var = np.mean(np.square(xc), axis=axes, keepdims=True)
+    return mean, var, xc
 
 
 class Normalize(Function):
     """y = (x − μ)/√(σ² + ε)·γ + β with μ, σ² over ``axes`` (batch, layer and group norm).
 
     Shapes: x any; weight γ and bias β (or None) broadcast against x after reshaping to ``pshape``.
-    The caller passes the statistics (``mean``, ``var``, computed by :func:`moments` on x).
+    The caller passes the statistics from :func:`moments` on x: the centred input ``xc`` = x − μ
+    (a scratch array this op takes over) and ``var``.
     Backward: with x̂ the normalised input and g' = g·γ,
     ∂x = (1/σ̂)·(g' − mean(g') − x̂·mean(g'·x̂)), ∂γ = Σ g·x̂, ∂β = Σ g.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes=(), eps=1e-5, pshape=(), mean=None, var=None):
+    def forward(ctx, x, weight, bias, axes=(), eps=1e-5, pshape=(), xc=None, var=None):
         invstd = 1.0 / np.sqrt(var + eps)
-        xhat = (x - mean) * invstd
+        xhat = np.multiply(xc, invstd, out=xc)
         ctx.xhat, ctx.invstd, ctx.axes, ctx.eps, ctx.pshape = xhat, invstd, axes, eps, pshape
-        out = xhat
         if weight is not None:
-            out = out * weight.reshape(pshape)
-        if bias is not None:
-            out = out + bias.reshape(pshape)
+            out = xhat * weight.reshape(pshape)
+            if bias is not None:
+                out += bias.reshape(pshape)
+        elif bias is not None:
+            out = xhat + bias.reshape(pshape)
+        else:
+            out = xhat.copy()  # the output must not alias the array saved for backward
         return out.astype(x.dtype, copy=False)
 
     @staticmethod

@@ -177,7 +177,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
                 f"of shape {x.shape}",
                 "use a batch size above 1, or call model.eval() to use the running statistics",
             ))
-        mean, var = K.moments(x.data, axes)
+        mean, var, xc = K.moments(x.data, axes)
         if training and running_mean is not None:
             if momentum is None:
                 n = int(num_batches_tracked.data) if num_batches_tracked is not None else 1
@@ -190,8 +190,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
             rm += factor * mean.reshape(c)
             rv *= 1.0 - factor
             rv += factor * unbiased
-        return K.Normalize.apply(x, weight, bias, axes=axes, eps=eps, pshape=pshape,
-                                 mean=mean, var=var)
+        return K.Normalize.apply(x, weight, bias, axes=axes, eps=eps, pshape=pshape, xc=xc,
+                                 var=var)
     inv = 1.0 / np.sqrt(running_var.data + eps)
     scale = Tensor((inv).astype(x.data.dtype, copy=False))
     shift = Tensor((-running_mean.data * inv).astype(x.data.dtype, copy=False))
@@ -214,8 +214,8 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
             f"expected (..., {', '.join(map(str, ns))})",
         ))
     axes = tuple(range(x.ndim - k, x.ndim))
-    mean, var = K.moments(x.data, axes)
-    return K.Normalize.apply(x, weight, bias, axes=axes, eps=eps, pshape=ns, mean=mean, var=var)
+    _, var, xc = K.moments(x.data, axes)
+    return K.Normalize.apply(x, weight, bias, axes=axes, eps=eps, pshape=ns, xc=xc, var=var)
 
 
 def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
@@ -229,8 +229,8 @@ def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
         ))
     n, c = x.shape[:2]
     xg = x.reshape(n, num_groups, -1)
-    mean, var = K.moments(xg.data, (2,))
-    y = K.Normalize.apply(xg, None, None, axes=(2,), eps=eps, pshape=(), mean=mean, var=var)
+    _, var, xc = K.moments(xg.data, (2,))
+    y = K.Normalize.apply(xg, None, None, axes=(2,), eps=eps, pshape=(), xc=xc, var=var)
     y = y.reshape(x.shape)
     pshape = (1, c) + (1,) * (x.ndim - 2)
     if weight is not None:
