@@ -116,6 +116,19 @@ def test_activation_values_gradcheck_and_torch_parity(name, args, ref):
     np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-7, atol=1e-9)
 
 
+def test_gelu_tanh_approximation_torch_parity():
+    x = randn(3, 5) * 3
+    mod = nn.GELU(approximate="tanh")
+    check_module_grads(mod, t64(x))
+    torch = pytest.importorskip("torch")
+    xg, xt = t64(x), torch.tensor(x, requires_grad=True)
+    mod(xg).sum().backward()
+    torch.nn.GELU(approximate="tanh")(xt).sum().backward()
+    np.testing.assert_allclose(mod(xg).data, torch.nn.functional.gelu(
+        torch.tensor(x), approximate="tanh").numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_prelu_per_channel_gradcheck_and_torch_parity():
     x = randn(2, 3, 4)
     check_module_grads(nn.PReLU(3, init=0.1), t64(x))

@@ -240,3 +240,16 @@ def test_parameter_is_a_leaf_tensor_requiring_grad():
     assert not q.requires_grad and q.dtype == np.float32
     (p * 2).sum().backward()
     np.testing.assert_array_equal(p.grad.data, [2, 2, 2])
+
+
+def test_deepcopy_gives_an_independent_model_with_shared_structure():
+    import copy
+
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    c = copy.deepcopy(m)
+    assert c[0].weight is c._modules["0"]._parameters["weight"]  # attribute and registry agree
+    assert c[0].weight is not m[0].weight and isinstance(c[0].weight, nn.Parameter)
+    np.testing.assert_array_equal(c[0].weight.data, m[0].weight.data)
+    c[1].running_mean.data[...] = 5
+    c[0].weight.data[...] = 0
+    assert np.all(m[1].running_mean.data == 0) and np.any(m[0].weight.data != 0)
