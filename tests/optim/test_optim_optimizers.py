@@ -278,7 +278,7 @@ def test_torch_parity(name, kw, dtype):
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
 def test_flat_and_per_parameter_paths_are_bit_identical(name, kw):
     init, grads = _problem(np.float32, steps=15, seed=1)
-    a, oa = _gu_run(name, kw, init, grads, foreach=None)
+    a, oa = _gu_run(name, kw, init, grads, foreach=True)
     b, ob = _gu_run(name, kw, init, grads, foreach=False)
     assert oa._flat and not ob._flat  # the two paths really ran
     for x, y in zip(a, b):
@@ -597,3 +597,23 @@ def test_every_optimizer_fits_a_linear_regression(make):
         opt.step()
     last = float(loss_fn().data)
     assert last < 1e-2 * first, (first, last)
+
+
+def test_adam_lr_zero_moves_moments_not_weights():
+    w = param([1.0, -1.0])
+    opt = optim.Adam([w], lr=0.0)
+    set_grad(w, [3.0, 1.0])
+    opt.step()
+    np.testing.assert_array_equal(w.data, [1.0, -1.0])
+    np.testing.assert_allclose(opt.state[w]["exp_avg"], [0.3, 0.1], rtol=1e-15)
+
+
+def test_many_small_parameters_use_the_flat_path_by_default():
+    ps = [param(np.full(3, float(i))) for i in range(12)]
+    opt = optim.SGD(ps, lr=0.5)
+    for p in ps:
+        set_grad(p, np.ones(3))
+    opt.step()
+    assert opt._flat
+    for i, p in enumerate(ps):
+        np.testing.assert_array_equal(p.data, np.full(3, i - 0.5))

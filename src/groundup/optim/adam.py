@@ -102,12 +102,15 @@ class Adam(Optimizer):
             v = vmax
         bc1, bc2_sqrt = _bias_corrections(beta1, beta2, step)
         step_size = group["lr"] / bc1
-        # out = step_size * m / (sqrt(v)/sqrt(bc2) + eps)
+        if step_size == 0.0:  # lr = 0: moments move, weights do not
+            out.fill(0)
+            return
+        # out = step_size * m / (sqrt(v)/sqrt(bc2) + eps), with the two scalings folded into the
+        # denominator (one pass fewer): m / (sqrt(v) * 1/(sqrt(bc2) step_size) + eps/step_size)
         np.sqrt(v, out=out)
-        np.divide(out, bc2_sqrt, out=out)
-        np.add(out, group["eps"], out=out)
+        np.multiply(out, 1.0 / (bc2_sqrt * step_size), out=out)
+        np.add(out, group["eps"] / step_size, out=out)
         np.divide(m, out, out=out)
-        np.multiply(out, step_size, out=out)
 
 
 class AdamW(Adam):

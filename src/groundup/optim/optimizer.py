@@ -283,7 +283,11 @@ class Optimizer:
         if not with_grad:
             return
         flat = None
-        if group.get("foreach", None) is not False and len(with_grad) == len(params):
+        foreach = group.get("foreach", None)
+        if foreach is not False and len(with_grad) == len(params) and (
+                foreach or len(params) > 8 or self._state_names(group)):
+            # (a stateless update of a few parameters -- plain SGD -- gains nothing from
+            # gathering the gradients, so it stays per parameter unless foreach=True)
             flat = self._flat_for(group)
         if flat is not None:
             self._step_flat(group, flat)
