@@ -228,6 +228,9 @@ def run(args) -> int:
         config = read_config(run_dir)
         if not (run_dir / "checkpoint.json").exists():
             raise CLIError(f"{run_dir} has no checkpoint to resume from")
+        if config.get("status") == "finished":
+            raise CLIError(f"{run_dir} already finished its {config['epochs']} epochs; evaluate "
+                           f"it with: groundup evaluate {run_dir}")
     else:
         config = resolve_config(args)
         run_dir = args.out or _new_run_folder(config)
