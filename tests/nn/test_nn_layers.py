@@ -305,7 +305,8 @@ def test_batchnorm_torch_parity_train_then_eval():
             (out_t * torch.tensor(w)).sum().backward()
             np.testing.assert_allclose(out_g.data, out_t.detach().numpy(), rtol=1e-4, atol=1e-5)
             np.testing.assert_allclose(xg.grad.data, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
-        np.testing.assert_allclose(bn.weight.grad.data, tb.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(bn.weight.grad.data, tb.weight.grad.numpy(), rtol=1e-4,
+                                   atol=1e-4)
         np.testing.assert_allclose(bn.bias.grad.data, tb.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(bn.running_mean.data, tb.running_mean.numpy(), rtol=1e-5)
         np.testing.assert_allclose(bn.running_var.data, tb.running_var.numpy(), rtol=1e-5)

@@ -1,6 +1,6 @@
 """``groundup.nn.functional`` (``F``): the stateless form of every layer and loss, with PyTorch's
-names and signatures (``F.linear``, ``F.relu``, ``F.dropout``, ``F.batch_norm``, ``F.cross_entropy``,
-...). Modules in ``groundup.nn`` hold parameters and call these.
+names and signatures (``F.linear``, ``F.relu``, ``F.dropout``, ``F.batch_norm``,
+``F.cross_entropy``, ...). Modules in ``groundup.nn`` hold parameters and call these.
 
 Losses take ``reduction`` = "none" | "mean" | "sum" and follow PyTorch's formulas exactly (noted per
 function where a mean is weighted or a log is clamped).
@@ -509,7 +509,8 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
         else:
             # xlogy: p·log p is defined as 0 at p = 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                plogp = Tensor(np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0).astype(t.dtype))
+                plogp = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
+                plogp = Tensor(plogp.astype(t.dtype))
         loss = plogp - target * input
     if reduction == "batchmean":
         n = input.shape[0] if input.ndim else 1

@@ -2,11 +2,12 @@
 
 A module owns parameters, buffers and submodules. They are registered by plain attribute assignment
 (``self.fc = Linear(4, 5)``, ``self.weight = Parameter(...)``) and kept in three ordered dicts
-(``_parameters``, ``_buffers``, ``_modules``) that ``parameters()``, ``state_dict()`` and friends walk.
+(``_parameters``, ``_buffers``, ``_modules``) that ``parameters()``, ``state_dict()`` and friends
+walk.
 
 Speed: every registered value is *also* stored as an ordinary instance attribute, so reading
-``self.weight`` in ``forward`` is a plain dict lookup with no ``__getattr__`` detour. ``__setattr__``
-keeps both places in sync; only assignment pays for the bookkeeping.
+``self.weight`` in ``forward`` is a plain dict lookup with no ``__getattr__`` detour.
+``__setattr__`` keeps both places in sync; only assignment pays for the bookkeeping.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class Module:
         return h
 
     def register_forward_pre_hook(self, hook) -> RemovableHandle:
-        """``hook(module, inputs)`` runs before ``forward``; a non-None return replaces the inputs."""
+        """``hook(module, inputs)`` runs before ``forward``; a non-None return replaces the
+        inputs."""
         h = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[h.id] = hook
         return h
@@ -265,7 +267,8 @@ class Module:
                 seen.add(id(value))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
         """(dotted name, Parameter), each shared parameter once."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -374,7 +377,8 @@ class Module:
         Values share memory with the module (detached unless ``keep_vars``)."""
         if destination is None:
             destination = OrderedDict()
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+        mods = self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False)
+        for mod_prefix, mod in mods:
             pre = f"{mod_prefix}." if mod_prefix else ""
             for name, p in mod._parameters.items():
                 if p is not None:

@@ -8,8 +8,9 @@ from groundup.tensor import Tensor, as_array
 
 
 class Parameter(Tensor):
-    """A learnable tensor (PyTorch's ``nn.Parameter``): assigning one to a Module attribute registers
-    it, so it appears in ``parameters()`` and ``state_dict()``. ``requires_grad`` is True by default.
+    """A learnable tensor (PyTorch's ``nn.Parameter``): assigning one to a Module attribute
+    registers it, so it appears in ``parameters()`` and ``state_dict()``. ``requires_grad`` is True
+    by default.
 
     Shape: any. ``Parameter(data)`` shares ``data``'s array (a Tensor's ``.data`` or an ndarray);
     Python lists become float32 like ``groundup.tensor``.

@@ -1,4 +1,5 @@
-"""``summary(model, input_shape)``: each layer's output shape and parameter count, and the totals."""
+"""``summary(model, input_shape)``: each layer's output shape and parameter count, and the
+totals."""
 
 from __future__ import annotations
 

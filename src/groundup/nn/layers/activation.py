@@ -164,7 +164,8 @@ class Step(Module):
 
 
 class Sign(Module):
-    """The perceptron's sign: +1 where x > 0, −1 otherwise (the course's convention; no gradient)."""
+    """The perceptron's sign: +1 where x > 0, −1 otherwise (the course's convention; no
+    gradient)."""
 
     def forward(self, x):
         return F.sign(x)
