@@ -393,6 +393,15 @@ def _float_dtype(dtype):
     return dt
 
 
+def _layout_help(shape, input_size) -> str:
+    if len(shape) == 3 and shape[1] == input_size:
+        return ("the features seem to be on axis 1 (the (N, C, L) layout of Conv1d): use "
+                "x.transpose(1, 2) with batch_first=True")
+    if len(shape) == 4 and shape[1] == 1:
+        return "for images (N, 1, H, W) read row by row, pass x.squeeze(1) with batch_first=True"
+    return "the last axis holds the features of one time step"
+
+
 class RNNBase(Module):
     """Shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU` (PyTorch's ``RNNBase``).
 
@@ -490,9 +499,7 @@ class RNNBase(Module):
                 f"{name}(input_size={self.input_size}, hidden_size={self.hidden_size}) got input "
                 f"of shape {tuple(x.shape)}: expected {layout} or unbatched (L, H_in) with "
                 f"H_in={self.input_size}",
-                "the last axis holds the features of one time step"
-                + ("; for batch-first data pass batch_first=True" if not self.batch_first
-                   and x.ndim == 3 and x.shape[1] != self.input_size and x.shape[0] > 0 else "")))
+                _layout_help(x.shape, self.input_size)))
         if x.ndim == 3 and (x.shape[0] == 0 or x.shape[1] == 0):
             raise ShapeError(hint(f"{name}: got an empty input of shape {tuple(x.shape)}",
                                   "sequences need at least one step and one sample"))
