@@ -125,6 +125,27 @@ def test_missing_values_go_to_the_better_side():
     np.testing.assert_array_equal(tree.predict(X), theirs.predict(X))
 
 
+@pytest.mark.parametrize("splitter", ["best", "hist"])
+def test_tree_with_missing_values_same_as_sklearn(splitter):
+    # NaNs everywhere, and informative on feature 1: the "missing vs every present value" split
+    # (threshold inf) is a candidate, and missing_go_to_left follows the larger child when the
+    # node saw no NaN in its split feature -- all as scikit-learn does
+    X, y = make_classification(1500, 5, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
+    X = np.round(X, 1)
+    rng = np.random.default_rng(0)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[(y == 2) & (rng.random(len(y)) < 0.5), 1] = np.nan
+    kw = dict(max_depth=5, min_samples_leaf=30)
+    ours = DecisionTreeClassifier(splitter=splitter, **kw).fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(random_state=0, **kw).fit(X, y)
+    _assert_same_tree(ours.tree_, theirs.tree_)
+    np.testing.assert_array_equal(ours.tree_.missing_go_to_left, theirs.tree_.missing_go_to_left)
+    assert np.isinf(ours.tree_.threshold).sum() == 1
+    Xt = X.copy()
+    Xt[rng.random(X.shape) < 0.3] = np.nan
+    np.testing.assert_allclose(ours.predict_proba(Xt), theirs.predict_proba(Xt))
+
+
 def test_decision_path_apply_and_export_text():
     X, y = load_iris(return_X_y=True)
     X = X[:, [0, 3]]  # sepal length, petal width: no tie at the root

@@ -367,6 +367,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                 builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
                                    min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                    max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
+                builder.edge_thresholds = True
                 if n_cols < n_features:
                     builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))
                 stats = np.column_stack([np.ones(n), wt * h, wt * g])

@@ -74,7 +74,8 @@ def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | No
             if subsample is not None and len(present) > subsample:
                 gen = rng if rng is not None else np.random.default_rng(0)
                 sample = gen.choice(present, subsample, replace=False)
-            qs = np.percentile(sample, np.linspace(0, 100, max_bins + 1)[1:-1], method="midpoint")
+            # scikit-learn's rule (1.5+): averaged inverted CDF, i.e. midpoints at ties of the ECDF
+            qs = np.percentile(sample, np.linspace(0, 100, max_bins + 1)[1:-1], method="averaged_inverted_cdf")
             edges = np.unique(qs)
             # first/last distinct value inside each bin (value ranges per bin)
             stops = np.searchsorted(distinct, edges, side="right")

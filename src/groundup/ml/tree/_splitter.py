@@ -73,8 +73,8 @@ def _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf):
     feature (or None): they are tried on the right (default) and on the left. Returns
     ``(score, index, missing_left, L, R)`` or ``(-inf, None, ...)`` when no candidate is allowed.
     """
-    right = total - left
-    options = [(left, right if missing is None else right - missing, False)]
+    right = total - left  # the missing rows (if any) are in here: they go right by default
+    options = [(left, right, False)]
     if missing is not None:
         options.append((left + missing, right - missing, True))
     best = (-np.inf, None, False, None, None)
@@ -104,8 +104,11 @@ def split_from_histogram(hist, total, features, binning, criterion, min_samples_
         hist = hist[:, :-1, :]
         n_bins -= 1
     nonempty = hist[:, :, 0] > 0
-    # only features with at least two non-empty bins can split
-    splittable = np.flatnonzero(nonempty.sum(axis=1) >= 2)
+    # only features with at least two non-empty bins (counting the missing bin) can split
+    n_nonempty = nonempty.sum(axis=1)
+    if missing is not None:
+        n_nonempty = n_nonempty + (missing[:, 0] > 0)
+    splittable = np.flatnonzero(n_nonempty >= 2)
     if len(splittable) == 0:
         return None
     if len(splittable) < len(features):
@@ -118,12 +121,24 @@ def split_from_histogram(hist, total, features, binning, criterion, min_samples_
     nxt = np.concatenate([nxt[:, 1:], np.full((len(features), 1), n_bins)], axis=1)
     cj, cb = np.nonzero(nonempty & (nxt < n_bins))
     left = np.cumsum(hist, axis=1)[cj, cb]
-    value, i, miss_left, L, R = _score(criterion, total, left, None if missing is None else missing[cj],
-                                       min_samples_leaf, min_weight_leaf)
+    n_cuts = len(cj)
+    miss_c = None
+    if missing is not None:
+        miss_c = missing[cj]
+        # one more candidate per feature with missing rows: every present value left, missing right
+        m = np.flatnonzero((missing[:, 0] > 0) & (hist[:, :, 0].sum(axis=1) > 0))
+        if len(m):
+            last = n_bins - 1 - np.argmax(nonempty[m, ::-1], axis=1)
+            cj, cb = np.concatenate([cj, m]), np.concatenate([cb, last])
+            left = np.concatenate([left, total[None, :] - missing[m]])
+            miss_c = np.concatenate([miss_c, np.zeros((len(m), missing.shape[1]))])
+    value, i, miss_left, L, R = _score(criterion, total, left, miss_c, min_samples_leaf, min_weight_leaf)
     if i is None:
         return None
     j, b = cj[i], cb[i]
     f = int(features[j])
+    if i >= n_cuts:  # missing alone on the right: x <= inf holds for every present value
+        return Split(f, int(b), np.inf, False, value, L, R)
     threshold = (binning.upper[f, b] + binning.lower[f, nxt[j, b]]) / 2.0
     return Split(f, int(b), float(threshold), bool(miss_left), value, L, R)
 
@@ -150,20 +165,34 @@ def split_by_sorting(codes, rows, features, stats_rows, total, binning, criterio
         if miss is not None:
             valid &= sorted_codes[1:] != miss
         ci, cj = np.nonzero(valid)  # cut after sorted position ci of feature cj
-        if len(ci) == 0:
-            continue
-        cum = np.cumsum(stats_rows[order], axis=0)  # (n, q, S)
-        left = cum[ci, cj]
+        n_cuts = len(ci)
         missing = None
         if miss is not None:
             n_present = (sorted_codes != miss).sum(axis=0)
+            if n_cuts == 0 and not ((n_present > 0) & (n_present < n)).any():
+                continue
+            cum = np.cumsum(stats_rows[order], axis=0)  # (n, q, S)
+            left = cum[ci, cj]
             present = np.where((n_present > 0)[:, None], cum[np.maximum(n_present - 1, 0), np.arange(len(feats))], 0.0)
             missing = (total[None, :] - present)[cj]
+            # one more candidate per feature with missing rows: every present value left, missing right
+            m = np.flatnonzero((n_present > 0) & (n_present < n))
+            ci, cj = np.concatenate([ci, n_present[m] - 1]), np.concatenate([cj, m])
+            left = np.concatenate([left, present[m]])
+            missing = np.concatenate([missing, np.zeros((len(m), S))])
+        else:
+            if n_cuts == 0:
+                continue
+            cum = np.cumsum(stats_rows[order], axis=0)  # (n, q, S)
+            left = cum[ci, cj]
         value, i, miss_left, L, R = _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf)
         if i is not None and value > best_value:
             f = int(feats[cj[i]])
-            b, b_next = int(sorted_codes[ci[i], cj[i]]), int(sorted_codes[ci[i] + 1, cj[i]])
-            threshold = (binning.upper[f, b] + binning.lower[f, b_next]) / 2.0
+            b = int(sorted_codes[ci[i], cj[i]])
+            if i >= n_cuts:  # missing alone on the right
+                threshold = np.inf
+            else:
+                threshold = (binning.upper[f, b] + binning.lower[f, int(sorted_codes[ci[i] + 1, cj[i]])]) / 2.0
             best_value, best = value, Split(f, b, float(threshold), bool(miss_left), value, L, R)
     return best
 

@@ -153,6 +153,9 @@ class _Builder:
         self.class_index = class_index
         self._hist_elements = 0
         self.feature_subset = None  # fixed features of this tree (boosting's colsample_bytree)
+        # histogram boosting places a threshold on the global bin edge (like scikit-learn and
+        # LightGBM) rather than halfway between the node's neighbouring training values
+        self.edge_thresholds = False
 
     # -- histograms ---------------------------------------------------------------------
     def _use_hist(self, n_rows):
@@ -256,9 +259,9 @@ class _Builder:
         j = ok[i]
         f = int(features[j])
         b = int(cut[j])
-        nxt = np.flatnonzero(np.isfinite(self.binning.lower[f, b + 1 :]))
-        threshold = (self.binning.upper[f, b] + self.binning.lower[f, b + 1 + nxt[0]]) / 2.0
-        return Split(f, b, float(threshold), False, float(value), L, R)
+        # keep the drawn threshold itself (as scikit-learn does): on exact codes ``x <= draw`` is
+        # ``code <= cut`` for the training rows, and unseen values are cut where the draw fell
+        return Split(f, b, float(draw[j]), False, float(value), L, R)
 
     # -- nodes ----------------------------------------------------------------------------
     def _is_leaf(self, record, impurity):
@@ -291,6 +294,8 @@ class _Builder:
                 record["improvement"] = float(gain)
                 if gain + _EPSILON < self.min_impurity_decrease or (self._never_pure and gain <= 0):
                     split = None
+                elif self.edge_thresholds and np.isfinite(split.threshold):
+                    split.threshold = float(self.binning.edges[split.feature][split.bin])
         record["split"] = split
         if split is None:
             record.pop("hist", None)
@@ -304,6 +309,11 @@ class _Builder:
         go_left = c <= split.bin
         if self.binning.has_missing:
             go_left = np.where(c == self.binning.missing_code, split.missing_left, go_left)
+            if not split.missing_left and not (c == self.binning.missing_code).any():
+                # no missing value seen here: a NaN at predict time follows the larger child
+                self.tree._lists["missing_go_to_left"][record["node"]] = int(go_left.sum() * 2 > len(rows))
+        else:
+            self.tree._lists["missing_go_to_left"][record["node"]] = int(go_left.sum() * 2 > len(rows))
         left_rows, right_rows = rows[go_left], rows[~go_left]
         depth = record["depth"] + 1
         left = self._make_record(left_rows, depth, record["node"], True, split.left_stats)
