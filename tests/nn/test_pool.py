@@ -244,7 +244,7 @@ def test_pool_layer_errors_name_the_layer_and_shapes():
         nn.MaxPool2d(2)(gu.zeros(28, 28))
     with pytest.raises(ShapeError, match=r"AvgPool2d\(kernel_size=5.*too small for kernel"):
         nn.AvgPool2d(5)(gu.zeros(1, 1, 3, 3))
-    with pytest.raises(ValueError, match="padding .* at most half the kernel"):
+    with pytest.raises(ValueError, match="padding .* at most half the .dilated. kernel"):
         nn.MaxPool2d(2, padding=2)
     with pytest.raises(ShapeError, match=r"MaxPool1d.*expected \(N, C, L\)"):
         nn.MaxPool1d(2)(gu.zeros(1, 2, 3, 4))

@@ -9,11 +9,13 @@ small ops.
     out[n, o, i, j] = b[o] + Σ_{c, p, q} x_pad[n, c, i·s + p·d, j·s + q·d] · w[o, c, p, q]
 
 Gather every receptive field of the padded input into a column (``sliding_window_view`` gives the
-windows as a view; one reshape copies them into the matrix ``cols`` of shape (C·kH·kW, N·OH·OW)),
-and the whole convolution is ``W (O, C·kH·kW) @ cols`` — a single BLAS GEMM. The backward is two
-more GEMMs: ∂W = G·colsᵀ and ∂cols = Wᵀ·G, and ∂cols is folded back onto the image ("col2im") by
-kH·kW strided, vectorised adds (one per kernel offset; no ``np.add.at``). With ``groups`` the
-channels split into independent blocks: the same products, batched over the group axis.
+windows as a view; one reshape copies them into the matrix ``cols`` of shape (kH·kW·C, N·OH·OW)),
+and the whole convolution is ``W (O, kH·kW·C) @ cols`` — a single BLAS GEMM. The backward is two
+more: ∂W = G·colsᵀ (one GEMM), and ∂x, which at stride 1 is itself a convolution (of the padded
+output gradient with the kernel rotated by 180° and its in/out channels swapped: im2col + one
+GEMM), and otherwise ∂cols = Wᵀ·G (one GEMM) folded back onto the image ("col2im") by kH·kW
+strided, vectorised adds — one per kernel offset, no ``np.add.at``. With ``groups`` the channels
+split into independent blocks: the same products, batched over the group axis.
 
 The output size of every op here (per spatial axis, input n, kernel k, padding p, stride s,
 dilation d) is
@@ -522,9 +524,10 @@ def _pool_args(op, kernel_size, stride, padding, dilation, n=2):
     _check_positive(s, "stride", op)
     _check_positive(d, "dilation", op)
     _check_positive(p, "padding", op, allow_zero=True)
-    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+    # PyTorch's rule, on the dilated window: p ≤ (d(k − 1) + 1) // 2
+    if any(pi > (di * (ki - 1) + 1) // 2 for pi, ki, di in zip(p, k, d)):
         raise ValueError(hint(
-            f"{op}: padding {p} must be at most half the kernel size {k}",
+            f"{op}: padding {p} must be at most half the (dilated) kernel size {k}",
             "a window must never lie entirely in the padding",
         ))
     return k, s, p, d
@@ -655,8 +658,13 @@ class AvgPool2d(Function):
         if tiling:
             s = _tiles(x, kernel, (OH, OW)).sum(axis=(3, 5))
         else:
-            win = _windows(_pad2d(x, pads), kernel, stride, dil, (OH, OW))
-            s = win.sum(axis=(4, 5))
+            # kH·kW vectorised adds of strided views, one per window offset
+            xp = _pad2d(x, pads)
+            s = _offset(xp, 0, 0, stride, dil, (OH, OW)).copy()
+            for p in range(kernel[0]):
+                for q in range(kernel[1]):
+                    if p or q:
+                        s += _offset(xp, p, q, stride, dil, (OH, OW))
         ctx.div = div
         ctx.geom = (x.shape, kernel, stride, pads, (OH, OW), tiling)
         return (s / div).astype(x.dtype, copy=False)
@@ -673,11 +681,10 @@ class AvgPool2d(Function):
             gx[:, :, :OH * kH, :OW * kW] = rep.reshape(N, C, OH * kH, OW * kW)
         else:
             (pt, pb), (pl, pr) = pads
-            sH, sW = stride
             gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=gd.dtype)
             for p in range(kH):
                 for q in range(kW):
-                    gxp[:, :, p:p + (OH - 1) * sH + 1:sH, q:q + (OW - 1) * sW + 1:sW] += gd
+                    _offset(gxp, p, q, stride, (1, 1), out_hw)[...] += gd
             gx = _crop2d(gxp, pads, (H, W))
         return (tensor_cls()(gx),)
 
