@@ -36,7 +36,6 @@ from groundup.nn.parameter import Parameter
 from groundup.ops import activation as A
 from groundup.ops import shape as S
 from groundup.ops.linalg import Linear as _LinearFn
-from groundup.random import as_numpy_generator
 from groundup.tensor import Tensor
 
 __all__ = ["MultiheadAttention", "scaled_dot_product_attention", "attention_reference",
@@ -76,10 +75,8 @@ class ScaledDotProductAttention(Function):
         keep = None
         pd = s
         if dropout_p > 0.0:
-            rng = as_numpy_generator(generator)
-            keep = (rng.random(s.shape, dtype=np.float32 if s.dtype == np.float32
-                               else np.float64) >= dropout_p).astype(s.dtype)
-            keep *= 1.0 / (1.0 - dropout_p)
+            # the same scaled keep mask as F.dropout (same generator → same mask)
+            keep = F._dropout_mask(Tensor(s), s.shape, dropout_p, generator)
             pd = s * keep
         ctx.p, ctx.keep, ctx.scale = s, keep, scale
         return np.matmul(pd, v)
