@@ -13,7 +13,7 @@ import numpy as np
 
 from groundup.autograd import grad_mode
 from groundup.autograd.function import Function
-from groundup.errors import ShapeError, hint
+from groundup.errors import hint
 from groundup.ops import activation as A
 from groundup.tensor import Tensor
 
@@ -328,8 +328,3 @@ class EmbeddingScatter(Function):
             keep = (ctx.indices != ctx.padding_idx)[..., None].astype(grad.dtype)
             gg = gg * Tensor(keep)
         return (gg,)
-
-
-def check_shape(ok: bool, message: str, help_: str) -> None:
-    if not ok:
-        raise ShapeError(hint(message, help_))

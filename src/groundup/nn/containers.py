@@ -44,11 +44,13 @@ class Sequential(Module):
         return self
 
     def extend(self, modules) -> Sequential:
+        """Append each of ``modules``; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module) -> Sequential:
+        """Insert ``module`` before position ``index`` (renumbering the names); returns self."""
         mods = list(self._modules.values())
         n = len(mods)
         if not -n <= index <= n:
@@ -66,6 +68,7 @@ class Sequential(Module):
         self._refresh()
 
     def pop(self, index: int = -1):
+        """Remove and return the module at ``index`` (renumbering the names)."""
         mods = list(self._modules.values())
         m = mods.pop(index)
         self._reset(mods)
@@ -141,15 +144,18 @@ class ModuleList(Module):
         return ModuleList(list(self) + list(other))
 
     def append(self, module) -> ModuleList:
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules) -> ModuleList:
+        """Append each of ``modules``; returns self."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index: int, module) -> None:
+        """Insert ``module`` before position ``index``."""
         mods = list(self._modules.values())
         mods.insert(index, module)
         for name in list(self._modules):
@@ -191,24 +197,30 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        """Remove and return the module named ``key``."""
         m = self._modules[key]
         del self[key]
         return m
 
     def clear(self) -> None:
+        """Remove every module."""
         for k in list(self._modules):
             del self[k]
 
     def update(self, modules) -> None:
+        """Add (or replace) modules from a mapping or (name, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self[k] = m

@@ -34,6 +34,7 @@ class RemovableHandle:
         RemovableHandle._next_id += 1
 
     def remove(self) -> None:
+        """Unregister the hook (idempotent)."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self):
@@ -253,6 +254,7 @@ class Module:
                 yield name, mod
 
     def children(self):
+        """The direct child modules (each once)."""
         for _, m in self.named_children():
             yield m
 
@@ -282,6 +284,7 @@ class Module:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
+        """All buffers (running statistics and the like)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -363,12 +366,15 @@ class Module:
         return self
 
     def float(self) -> Module:  # noqa: A003
+        """Cast floating parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
     def double(self) -> Module:
+        """Cast floating parameters and buffers to float64; returns self."""
         return self.to(np.float64)
 
     def cpu(self) -> Module:
+        """No-op (groundup runs on the CPU); returns self."""
         return self
 
     # ------------------------------------------------------------------ state dict

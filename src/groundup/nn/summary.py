@@ -35,6 +35,7 @@ class ModelSummary:
 
     @property
     def non_trainable_params(self) -> int:
+        """Parameters with requires_grad=False (frozen)."""
         return self.total_params - self.trainable_params
 
     def __str__(self) -> str:

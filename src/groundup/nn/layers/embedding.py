@@ -33,6 +33,7 @@ class Embedding(Module):
             self.reset_parameters(generator)
 
     def reset_parameters(self, generator=None) -> None:
+        """Redraw W ~ N(0, 1) and zero the padding row."""
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0

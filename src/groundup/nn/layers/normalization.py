@@ -38,12 +38,14 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def reset_running_stats(self) -> None:
+        """running_mean ← 0, running_var ← 1, num_batches_tracked ← 0."""
         if self.track_running_stats:
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
     def reset_parameters(self) -> None:
+        """Reset the running statistics and set γ = 1, β = 0."""
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
