@@ -247,9 +247,10 @@ class Normalize(Function):
             dx *= ctx.invstd
             gx = Tensor(dx.astype(x.dtype, copy=False))
         if weight is not None and ctx.needs_input_grad[1]:
-            gw = Tensor(_sum_to(g * xhat, ctx.pshape).reshape(weight.shape))
+            gw = Tensor(_sum_to(g * xhat, ctx.pshape).reshape(weight.shape)
+                        .astype(weight.dtype, copy=False))
         if bias is not None and ctx.needs_input_grad[2]:
-            gb = Tensor(_sum_to(g, ctx.pshape).reshape(bias.shape))
+            gb = Tensor(_sum_to(g, ctx.pshape).reshape(bias.shape).astype(bias.dtype, copy=False))
         return gx, gw, gb
 
     @staticmethod
