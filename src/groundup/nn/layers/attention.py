@@ -374,7 +374,11 @@ class MultiheadAttention(Module):
         S_ = key.shape[1]
         H, d = self.num_heads, self.head_dim
         mask = self._mask(name, attn_mask, key_padding_mask, is_causal, N, L, S_, query.dtype)
-        q, k, v = self._project(query, key, value)
+        # tokens as one (N·L, E) matrix: one BLAS call per projection
+        q2 = S.reshape(query, (N * L, E))
+        k2 = q2 if key is query else S.reshape(key, (N * S_, key.shape[-1]))
+        v2 = k2 if value is key else S.reshape(value, (N * S_, value.shape[-1]))
+        q, k, v = self._project(q2, k2, v2)
         q = S.permute(S.reshape(q, (N, L, H, d)), 0, 2, 1, 3)
         k = S.permute(S.reshape(k, (N, S_, H, d)), 0, 2, 1, 3)
         v = S.permute(S.reshape(v, (N, S_, H, d)), 0, 2, 1, 3)
@@ -386,8 +390,8 @@ class MultiheadAttention(Module):
         else:
             o = ScaledDotProductAttention.apply(q, k, v, mask=mask, scale=1.0 / math.sqrt(d),
                                                 dropout_p=p, generator=self.generator)
-        o = S.reshape(S.permute(o, 0, 2, 1, 3), (N, L, E))
-        out = self.out_proj(o)
+        o = S.reshape(S.permute(o, 0, 2, 1, 3), (N * L, E))
+        out = S.reshape(self.out_proj(o), (N, L, E))
         if weights is not None and average_attn_weights:
             weights = weights.mean(dim=1)
         if unbatched:
