@@ -167,6 +167,10 @@ def test_sequential_ordereddict_indexing_and_slicing():
     assert len(model) == 4 and np.all((model(x).data > 0) & (model(x).data < 1))
     with pytest.raises(IndexError):
         model[7]
+    model.extra = nn.Linear(1, 2)  # attribute assignment appends a layer, as in PyTorch
+    assert model(x).shape == (4, 2) and list(model._modules)[-1] == "extra"
+    del model[0]
+    assert len(model) == 4 and model(gu.randn(4, 3)).shape == (4, 2)
 
 
 def test_modulelist_and_moduledict_operations():

@@ -33,6 +33,11 @@ class Sequential(Module):
         if "_layers" in self.__dict__:
             self._refresh()
 
+    def __setattr__(self, name, value) -> None:
+        super().__setattr__(name, value)
+        if name in self._modules and "_layers" in self.__dict__:
+            self._refresh()  # ``seq.extra = Linear(...)`` joins the forward pass, as in PyTorch
+
     def forward(self, x):
         for layer in self._layers:
             x = layer(x)
