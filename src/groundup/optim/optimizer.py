@@ -581,9 +581,6 @@ class Optimizer:
         self._flat.clear()
 
     # ------------------------------------------------------------------ misc
-    def __getstate__(self):
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
-
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
