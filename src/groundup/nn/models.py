@@ -10,6 +10,7 @@ from groundup.nn.layers.dropout import Dropout
 from groundup.nn.layers.linear import Flatten, Linear
 from groundup.nn.layers.normalization import BatchNorm2d
 from groundup.nn.module import Module
+from groundup.nn.autoencoders import VAE, Autoencoder, ConvAutoencoder  # noqa: F401 (re-export)
 
 _ACTIVATIONS = {
     "relu": act.ReLU, "leaky_relu": act.LeakyReLU, "elu": act.ELU, "gelu": act.GELU,
