@@ -396,3 +396,28 @@ def test_conv2d_float32_matches_torch_on_mnist_sized_batch():
     ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1)
     # float32 sums of 288 products: agreement to a few float32 ulps of the output's scale
     np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_kernels_never_hand_out_their_scratch_memory():
+    # The kernels reuse scratch buffers for temporaries; results and saved columns must own
+    # their data, or a later call would overwrite them. A 1×1 stride-1 conv is the case where
+    # the column matrix could be a mere view of the padded input.
+    xs = [_t(RNG.standard_normal((2, 3, 4, 5))) for _ in range(2)]
+    ws = [_t(RNG.standard_normal((4, 3, 1, 1))) for _ in range(2)]
+    outs = [C.conv2d(x, w) for x, w in zip(xs, ws)]
+    refs = [naive_conv2d(x.data, w.data) for x, w in zip(xs, ws)]
+    R = RNG.standard_normal(outs[0].shape)
+    for out in outs:
+        out.backward(gu.tensor(R))
+    for x, w, out, ref in zip(xs, ws, outs, refs):
+        np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+        # ∂L/∂w[o, c] = Σ R[:, o] · x[:, c]
+        np.testing.assert_allclose(w.grad.data[:, :, 0, 0],
+                                   np.einsum("nohw,nchw->oc", R, x.data), rtol=1e-12)
+        np.testing.assert_allclose(x.grad.data,
+                                   np.einsum("nohw,oc->nchw", R, w.data[:, :, 0, 0]), rtol=1e-12)
+    # single-channel, single-sample maps: transposes that are no-ops
+    a = C.conv_transpose2d(_t(np.ones((1, 1, 3, 3))), _t(np.ones((1, 1, 2, 2))), stride=2)
+    b = C.conv_transpose2d(_t(np.zeros((1, 1, 3, 3))), _t(np.ones((1, 1, 2, 2))), stride=2)
+    np.testing.assert_array_equal(a.data, np.ones((1, 1, 6, 6)))
+    np.testing.assert_array_equal(b.data, np.zeros((1, 1, 6, 6)))

@@ -30,6 +30,8 @@ against PyTorch.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -127,6 +129,33 @@ def _float_dtype(op: str, *arrays) -> np.dtype:
 # the GEMM's output (O, N·OH·OW) turns into (N, O, OH, OW) by moving whole OH·OW planes.
 
 
+_SCRATCH = threading.local()
+_SCRATCH_MAX_BYTES = 64 << 20
+
+
+def _scratch(role: str, shape: tuple, dtype, zero: bool = False) -> np.ndarray:
+    """A reusable array for a temporary that never leaves the kernel asking for it.
+
+    Why: a fresh multi-megabyte array is new memory from the OS (glibc hands large blocks back on
+    free), and touching it page-faults every 4 KB — on an MNIST-sized conv layer that cost more
+    than the GEMM itself. Each ``role`` names one temporary (two temporaries alive at once use
+    two roles); buffers are per thread and only kept up to 64 MB each."""
+    dtype = np.dtype(dtype)
+    n = 1
+    for v in shape:
+        n *= int(v)
+    if n * dtype.itemsize > _SCRATCH_MAX_BYTES:
+        return np.zeros(shape, dtype) if zero else np.empty(shape, dtype)
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
+    buf = bufs.get((role, dtype))
+    if buf is None or buf.size < n:
+        buf = bufs[(role, dtype)] = np.empty(max(n, 1), dtype)
+    out = buf[:n].reshape(shape)
+    if zero:
+        out.fill(0)
+    return out
+
+
 def _pad2d(x: np.ndarray, pads: tuple, value=0.0) -> np.ndarray:
     """Pad the last two axes of an (N, C, H, W) array; ``pads`` = ((top, bottom), (left, right))."""
     (pt, pb), (pl, pr) = pads
@@ -139,12 +168,12 @@ def _pad2d(x: np.ndarray, pads: tuple, value=0.0) -> np.ndarray:
 
 
 def _pad_cn(x: np.ndarray, pads: tuple) -> np.ndarray:
-    """(N, C, H, W) → zero-padded, channel-major (C, N, H + pt + pb, W + pl + pr): one copy."""
+    """(N, C, H, W) → zero-padded, channel-major (C, N, H + pt + pb, W + pl + pr): one copy into
+    scratch memory (the result only feeds :func:`_im2col`)."""
     (pt, pb), (pl, pr) = pads
     N, C, H, W = x.shape
-    if pt == pb == pl == pr == 0:
-        return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
-    out = np.zeros((C, N, H + pt + pb, W + pl + pr), dtype=x.dtype)
+    padded = pt or pb or pl or pr
+    out = _scratch("pad", (C, N, H + pt + pb, W + pl + pr), x.dtype, zero=bool(padded))
     out[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
     return out
 
@@ -164,16 +193,24 @@ def _offset(xp: np.ndarray, p: int, q: int, stride, dilation, out_hw) -> np.ndar
     return xp[..., p * dH:p * dH + (OH - 1) * sH + 1:sH, q * dW:q * dW + (OW - 1) * sW + 1:sW]
 
 
-def _im2col(xpc, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
+def _im2col(xpc, kernel, stride, dilation, out_hw, groups, temporary=False) -> np.ndarray:
     """Column matrix (G, kH·kW·Cg, N·OH·OW) of a padded channel-major (C, N, Hp, Wp) input.
 
     Entry [g, (p, q, c), (n, i, j)] = xpc[g·Cg + c, n, i·sH + p·dH, j·sW + q·dW]: the window view
-    from ``sliding_window_view`` copied once by the reshape."""
+    from ``sliding_window_view``, copied once (into scratch memory when ``temporary``)."""
     C, N = xpc.shape[:2]
     (OH, OW), (kH, kW) = out_hw, kernel
     Cg = C // groups
     win = _windows(xpc, kernel, stride, dilation, out_hw).reshape(groups, Cg, N, OH, OW, kH, kW)
-    return win.transpose(0, 5, 6, 1, 2, 3, 4).reshape(groups, kH * kW * Cg, N * OH * OW)
+    win = win.transpose(0, 5, 6, 1, 2, 3, 4)
+    shape = (groups, kH * kW * Cg, N * OH * OW)
+    if not temporary:
+        out = win.reshape(shape)
+        # a 1×1 kernel's "copy" can be a mere view of the (scratch) padded input: own the data
+        return out.copy() if np.may_share_memory(out, xpc) else out
+    out = _scratch("cols", win.shape, xpc.dtype)
+    np.copyto(out, win)
+    return out.reshape(shape)
 
 
 def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
@@ -187,11 +224,11 @@ def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.nda
     Cg = K // (kH * kW)
     N = M // (OH * OW)
     c = cols.reshape(G, kH, kW, Cg, N, OH, OW)
-    out = np.zeros((G, Cg, N) + tuple(padded_hw), dtype=cols.dtype)
+    out = _scratch("col2im", (G, Cg, N) + tuple(padded_hw), cols.dtype, zero=True)
     for p in range(kH):
         for q in range(kW):
             _offset(out, p, q, stride, dilation, out_hw)[...] += c[:, p, q]
-    return out.reshape((G * Cg, N) + tuple(padded_hw))
+    return out.reshape((G * Cg, N) + tuple(padded_hw))         # scratch: crop/copy it at once
 
 
 def _weight_matrix(w: np.ndarray, groups: int) -> np.ndarray:
@@ -205,8 +242,9 @@ def _weight_from_matrix(m: np.ndarray, shape: tuple) -> np.ndarray:
     """Inverse of :func:`_weight_matrix`: (G, O/G, kH·kW·Cg) → (O, Cg, kH, kW)."""
     O, Cg, kH, kW = shape
     G = m.shape[0]
-    return np.ascontiguousarray(
-        m.reshape(G, O // G, kH, kW, Cg).transpose(0, 1, 4, 2, 3).reshape(shape))
+    # always a fresh array: ``m`` may live in scratch memory
+    return np.array(m.reshape(G, O // G, kH, kW, Cg).transpose(0, 1, 4, 2, 3).reshape(shape),
+                    order="C", copy=True)
 
 
 def _adjoint_weight(w: np.ndarray, groups: int) -> np.ndarray:
@@ -234,16 +272,26 @@ def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarr
 
 
 def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) → (G, C/G, N·H·W): the layout the GEMMs use (one copy)."""
+    """(N, C, H, W) → (G, C/G, N·H·W): the layout the GEMMs use (one copy, into scratch memory:
+    the result is an operand of a GEMM and never leaves the kernel)."""
     N, C, H, W = g.shape
-    return g.transpose(1, 0, 2, 3).reshape(groups, C // groups, N * H * W)
+    out = _scratch("gemm_in", (C, N, H, W), g.dtype)
+    np.copyto(out, g.transpose(1, 0, 2, 3))
+    return out.reshape(groups, C // groups, N * H * W)
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b (one GEMM per group) into scratch memory: for products that are consumed at once."""
+    out = _scratch("gemm_out", a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    return np.matmul(a, b, out=out)
 
 
 def _cn_crop_to_nchw(xpc: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
     """Padded channel-major (C, N, Hp, Wp) → the (N, C, H, W) interior, contiguous."""
     (pt, _), (pl, _) = pads
     H, W = hw
-    return np.ascontiguousarray(xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
+    # always a fresh array: ``xpc`` is scratch memory
+    return np.array(xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3), order="C", copy=True)
 
 
 def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
@@ -254,10 +302,12 @@ def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
     return np.ascontiguousarray(xp[:, :, pt:pt + H, pl:pl + W])
 
 
-def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw):
-    """conv2d on arrays: returns the (N, O, OH, OW) output (no bias) and the column matrix."""
-    cols = _im2col(_pad_cn(x, pads), w.shape[2:], stride, dilation, out_hw, groups)
-    return _gemm_to_nchw(np.matmul(_weight_matrix(w, groups), cols), x.shape[0], out_hw), cols
+def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias=None, keep_cols=False):
+    """conv2d on arrays: the (N, O, OH, OW) output, and the column matrix if ``keep_cols``."""
+    cols = _im2col(_pad_cn(x, pads), w.shape[2:], stride, dilation, out_hw, groups,
+                   temporary=not keep_cols)
+    out = _gemm_to_nchw(_matmul(_weight_matrix(w, groups), cols), x.shape[0], out_hw, bias)
+    return out, (cols if keep_cols else None)
 
 
 def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
@@ -275,7 +325,7 @@ def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
     if stride == (1, 1) and all(a >= 0 and b >= 0 for a, b in apads):
         return _conv2d_arrays(g, _adjoint_weight(w, groups), apads, (1, 1), dilation, groups,
                               hw)[0]
-    gcols = np.matmul(_weight_matrix(w, groups).transpose(0, 2, 1), _nchw_to_gemm(g, groups))
+    gcols = _matmul(_weight_matrix(w, groups).transpose(0, 2, 1), _nchw_to_gemm(g, groups))
     padded = tuple(max((m - 1) * s + sp + 1, t + n)
                    for m, s, sp, t, n in zip((OH, OW), stride, spans, pad_tl, (H, W)))
     gxc = _col2im(gcols, padded, w.shape[2:], stride, dilation, (OH, OW), groups)
@@ -348,9 +398,9 @@ class Conv2d(Function):
                 f"{((kH - 1) * dilation[0] + 1, (kW - 1) * dilation[1] + 1)}",
                 "use a larger input, more padding, or a smaller kernel",
             ))
-        cols = _im2col(_pad_cn(x, pads), (kH, kW), stride, dilation, (OH, OW), groups)
-        out = _gemm_to_nchw(np.matmul(_weight_matrix(weight, groups), cols), N, (OH, OW), bias)
-        ctx.cols = cols
+        # the columns are kept for ∂W (a fresh array: it outlives this call)
+        out, ctx.cols = _conv2d_arrays(x, weight, pads, stride, dilation, groups, (OH, OW), bias,
+                                       keep_cols=True)
         ctx.geom = (stride, pads, dilation, groups)
         return out
 
@@ -365,12 +415,14 @@ class Conv2d(Function):
         if needs[0]:
             gx = T(_conv2d_input_grad(g, weight.data, (pads[0][0], pads[1][0]), stride,
                                       dilation, groups, x.shape[2:]))
-        if needs[1]:
+        want_b = bias is not None and needs[2]
+        if needs[1] or want_b:
             gm = _nchw_to_gemm(g, groups)                                     # (G, Og, M)
-            gw = T(_weight_from_matrix(np.matmul(gm, ctx.cols.transpose(0, 2, 1)),
-                                       weight.shape))
-        if bias is not None and needs[2]:
-            gb = T(g.sum(axis=(0, 2, 3)))
+            if needs[1]:
+                gw = T(_weight_from_matrix(_matmul(gm, ctx.cols.transpose(0, 2, 1)),
+                                           weight.shape))
+            if want_b:
+                gb = T(gm.sum(axis=-1).reshape(-1))       # contiguous rows: one fast pass
         return gx, gw, gb
 
 
@@ -424,14 +476,15 @@ class ConvTranspose2d(Function):
         g = grad.data
         w = weight.data
         # The forward's conv2d maps (N, Cout, OH, OW) to x's (H, W); read its windows of g.
-        gcols = _im2col(_pad_cn(g, pads), w.shape[2:], stride, dilation, hw, groups)  # (G, K, M)
+        gcols = _im2col(_pad_cn(g, pads), w.shape[2:], stride, dilation, hw, groups,
+                        temporary=True)                                       # (G, K, M)
         T = tensor_cls()
         gx = gw = gb = None
         if needs[0]:
-            gx = T(_gemm_to_nchw(np.matmul(_weight_matrix(w, groups), gcols), x.shape[0], hw))
+            gx = T(_gemm_to_nchw(_matmul(_weight_matrix(w, groups), gcols), x.shape[0], hw))
         if needs[1]:
             xm = _nchw_to_gemm(x.data, groups)                                # (G, Cig, M)
-            gw = T(_weight_from_matrix(np.matmul(xm, gcols.transpose(0, 2, 1)), w.shape))
+            gw = T(_weight_from_matrix(_matmul(xm, gcols.transpose(0, 2, 1)), w.shape))
         if bias is not None and needs[2]:
             gb = T(g.sum(axis=(0, 2, 3)))
         return gx, gw, gb
@@ -598,7 +651,7 @@ class MaxPool2d(Function):
         # Index of the first offset holding the maximum: scan offsets backwards, overwriting.
         kk = len(views)
         arg = np.full(out.shape, kk - 1, dtype=np.int8 if kk <= 127 else np.int32)
-        hit = np.empty(out.shape, dtype=bool)
+        hit = _scratch("mask", out.shape, bool)
         for k in range(kk - 2, -1, -1):
             np.equal(views[k], out, out=hit)
             np.copyto(arg, k, where=hit)
@@ -625,7 +678,7 @@ class MaxPool2d(Function):
         # Windows overlap when the stride is shorter than the (dilated) window: then offsets
         # share pixels and must accumulate; otherwise each pixel is written once.
         overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
-        hit = np.empty(arg.shape, dtype=bool)
+        hit = _scratch("mask", arg.shape, bool)
         for p in range(kH):
             for q in range(kW):
                 np.equal(arg, p * kW + q, out=hit)
