@@ -198,12 +198,23 @@ class CrossEntropy(Function):
 
 
 # ----------------------------------------------------------------------------- normalisation
+def _mean(x: np.ndarray, axes: tuple) -> np.ndarray:
+    # np.add.reduce is what np.mean runs, without its Python-level wrapper: these kernels call it
+    # several times per step on small arrays, where the wrapper's cost is comparable to the sum.
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    out = np.add.reduce(x, axis=axes, keepdims=True)
+    out *= 1.0 / max(n, 1) if n else np.nan
+    return out
+
+
 def moments(x: np.ndarray, axes: tuple):
     """Mean, biased variance (kept as size-1 axes) and the centred input x − μ over ``axes``,
     two-pass for accuracy."""
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _mean(x, axes)
     xc = x - mean
-    var = np.mean(np.square(xc), axis=axes, keepdims=True)
+    var = _mean(np.square(xc), axes)
     return mean, var, xc
 
 
@@ -242,8 +253,8 @@ class Normalize(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gp = g * weight.data.reshape(ctx.pshape) if weight is not None else g
-            dx = gp - gp.mean(axis=axes, keepdims=True)
-            dx -= xhat * (gp * xhat).mean(axis=axes, keepdims=True)
+            dx = gp - _mean(gp, axes)
+            dx -= xhat * _mean(gp * xhat, axes)
             dx *= ctx.invstd
             gx = Tensor(dx.astype(x.dtype, copy=False))
         if weight is not None and ctx.needs_input_grad[1]:
