@@ -122,7 +122,7 @@ def check_array(
                 f"pass at least {ensure_min_features} column(s) in {name}",
             )
         )
-    if copy and np.shares_memory(array, X if isinstance(X, np.ndarray) else array):
+    if copy and isinstance(X, np.ndarray) and np.shares_memory(array, X):
         array = array.copy()
     return array
 
