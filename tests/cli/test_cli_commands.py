@@ -233,3 +233,25 @@ def test_fashion_mnist_offline_error_is_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert str(tmp_path) in proc.stderr  # says where to put the files
+
+
+def test_augmented_batches_stay_mnist_like_and_reproducible():
+    import groundup as gu
+    from groundup.cli._setup import AugmentedImages
+    from groundup.data.datasets import MNIST
+
+    mnist = MNIST(train=True)
+    images, labels = np.asarray(mnist.data[:32]), np.asarray(mnist.targets[:32])
+    first = AugmentedImages(images, labels, mnist.mean, mnist.std, gu.Generator(1))
+    again = AugmentedImages(images, labels, mnist.mean, mnist.std, gu.Generator(1))
+    x, y = first.get_batch(np.arange(32))
+    assert x.shape == (32, 1, 28, 28) and x.dtype == np.float32
+    assert np.array_equal(y, labels)
+    # Warping fills with black paper: 0 normalised in float32 as the pipeline does.
+    background = (np.float32(0) - np.float32(mnist.mean)) / np.float32(mnist.std)
+    assert x.min() == background
+    plain = (images.astype(np.float32) / 255 - np.float32(mnist.mean)) / np.float32(mnist.std)
+    assert not np.array_equal(x[:, 0], plain)  # images did move
+    # Ink is preserved up to the parts shifted out of the frame.
+    assert abs((x > background).sum() / (plain > background).sum() - 1) < 0.2
+    assert np.array_equal(again.get_batch(np.arange(32))[0], x)

@@ -168,6 +168,7 @@ def test_evaluate_uses_eval_mode_and_restores_training_mode(mnist_subset):
     assert not model.training
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point
 def test_nan_loss_stops_with_cause_and_fix(mnist_subset):
     x, y, _, _ = mnist_subset
     gu.manual_seed(0)

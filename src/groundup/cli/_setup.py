@@ -72,8 +72,15 @@ def build_optimizer(config: dict, params):
 
 
 def build_scheduler(config: dict, optimizer, steps_per_epoch: int):
-    """``(scheduler or None, interval)``: cosine and one-cycle anneal every step over the whole
-    run (what lifts the MLP over 98% in 5 epochs); step halves the lr each epoch... see below."""
+    """``(scheduler or None, interval)`` for ``config["scheduler"]``:
+
+    - cosine: the lr follows a half cosine from ``lr`` to 0 over all steps of the run, updated
+      every step (what lifts the MLP over 98% in 5 epochs and the CNN over 99% in 3);
+    - onecycle: warm up to ``3 × lr`` then anneal, every step (BASELINES.md: max lr 3e-3);
+    - step: multiply the lr by 0.7 after every epoch (PyTorch's MNIST example);
+    - plateau: halve the lr when the validation loss has not improved for 1 epoch;
+    - none: constant lr.
+    """
     from groundup.optim import lr_scheduler as S
 
     name, epochs = config["scheduler"], config["epochs"]
