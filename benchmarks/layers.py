@@ -8,15 +8,27 @@ Times forward+backward of the layers of the course's MNIST CNN on a batch of 64,
     batchnorm BatchNorm2d(32), training mode, on (64, 32, 28, 28)
     adam      one Adam step over the 784-256-128-10 MLP's parameters (gradients already set)
 
-Run:  uv run python benchmarks/layers.py [--rounds 5] [--case conv2] [--repeats 30]
+Run:  uv run python benchmarks/layers.py [--rounds 5] [--case conv2] [--repeats 30] [--threads 1]
 Goals: conv forward+backward ≤ 1.5× PyTorch; an Adam step ≤ 1.0×.
+
+``--threads N`` pins both sides to N BLAS/OpenMP threads (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS,
+set before NumPy or torch load): on a busy shared machine an oversubscribed thread pool makes
+every multi-threaded GEMM wait for a time slice, which swamps what is being measured.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import sys
 
-from _harness import main, median_time
+if "--threads" in sys.argv:  # must happen before numpy/torch start their thread pools
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _n
+
+import numpy as np  # noqa: E402
+
+from _harness import main, median_time  # noqa: E402
 
 SHAPES = {
     "conv1": ((64, 1, 28, 28), (1, 32)),
@@ -26,6 +38,8 @@ SHAPES = {
 
 def _extra(parser) -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per process")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/OpenMP threads for both sides (default: the libraries' own)")
 
 
 def _data(shape, seed=0):
