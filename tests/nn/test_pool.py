@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import groundup as gu
 from groundup import nn
@@ -129,6 +131,28 @@ def test_max_pool2d_gradcheck(case):
     # distinct, well-separated values so the argmax is stable under the ±1e-6 differences
     x = _t(RNG.permutation(H * W * 2).reshape(1, 2, H, W) / 7.0)
     assert gradcheck(lambda x: C.max_pool2d(x, k, s, p, d, cm), (x,))
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(2, 8), w=st.integers(2, 8), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
+       ph=st.integers(0, 2), pw=st.integers(0, 2), ceil=st.booleans(), seed=st.integers(0, 999))
+def test_max_pool2d_random_configs_with_ties(h, w, kh, kw, sh, sw, dh, dw, ph, pw, ceil, seed):
+    if ph > (dh * (kh - 1) + 1) // 2 or pw > (dw * (kw - 1) + 1) // 2:
+        return                                          # PyTorch refuses such padding too
+    if h + 2 * ph < dh * (kh - 1) + 1 or w + 2 * pw < dw * (kw - 1) + 1:
+        return
+    # values from {0, 1, 2}: most windows hold ties
+    x = np.random.default_rng(seed).integers(0, 3, (1, 2, h, w)).astype(np.float64)
+    xt = _t(x)
+    k, s, p, d = (kh, kw), (sh, sw), (ph, pw), (dh, dw)
+    out, idx = C.max_pool2d(xt, k, s, p, d, ceil, return_indices=True)
+    ref, ref_idx = naive_max_pool2d(x, k, s, p, d, ceil)
+    np.testing.assert_array_equal(out.data, ref)
+    np.testing.assert_array_equal(idx.data, ref_idx)
+    g = np.arange(1.0, out.data.size + 1).reshape(out.shape)
+    out.backward(gu.tensor(g))
+    np.testing.assert_array_equal(xt.grad.data, naive_max_pool2d_grad(x.shape, ref_idx, g))
 
 
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum():
