@@ -51,7 +51,6 @@ def _reexport(module_name: str) -> None:
 _reexport("groundup.nn.layers.conv")
 _reexport("groundup.nn.layers.pooling")
 _reexport("groundup.nn.layers.rnn")
-_reexport("groundup.nn.layers.rnn")
 _reexport("groundup.nn.layers.attention")
 _reexport("groundup.nn.layers.transformer")
 _reexport("groundup.nn.layers.positional")
