@@ -272,8 +272,8 @@ def test_conv2d_second_derivative_raises_clear_error():
     with pytest.raises(GradError, match="Conv2d is once-differentiable"):
         gu.autograd.grad(out, [x], create_graph=True)       # a graph of the backward: refused
     (gx,) = gu.autograd.grad(C.conv2d(x, w).sum(), [x])     # first derivatives are fine
-    np.testing.assert_allclose(gx.data, C.conv_transpose2d(gu.ones(1, 1, 3, 3, dtype=gu.float64), w.detach()).data,
-                               rtol=1e-12)
+    ones = gu.ones(1, 1, 3, 3, dtype=gu.float64)
+    np.testing.assert_allclose(gx.data, C.conv_transpose2d(ones, w.detach()).data, rtol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)

@@ -1,5 +1,5 @@
-"""Convolution layers (Conv1d, Conv2d, ConvTranspose2d), the course's CNNs (LeNet5, PrimerCNN) and the
-course's worked CNN examples (topic ``cnn``) through the public API."""
+"""Convolution layers (Conv1d, Conv2d, ConvTranspose2d), the course's CNNs (LeNet5, PrimerCNN)
+and the course's worked CNN examples (topic ``cnn``) through the public API."""
 
 from __future__ import annotations
 
@@ -255,7 +255,7 @@ def test_primer_cnn_learns_left_versus_right():
     assert (model(x).data.argmax(axis=1) == y).all()
 
 
-# ----------------------------------------------------------------------------- the course's examples
+# ----------------------------------------------------------------------------- course examples
 
 
 def test_seed_conv_output_size_formula(seed_example):

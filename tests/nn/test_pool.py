@@ -50,7 +50,8 @@ def naive_max_pool2d(x, k, s, p, d=(1, 1), ceil_mode=False):
                     for a in range(k[0]):
                         for b in range(k[1]):
                             r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]
-                            if 0 <= r < H and 0 <= q < W and (where is None or x[n, c, r, q] > best):
+                            inside = 0 <= r < H and 0 <= q < W
+                            if inside and (where is None or x[n, c, r, q] > best):
                                 best, where = x[n, c, r, q], r * W + q
                     out[n, c, i, j], idx[n, c, i, j] = best, where
     return out, idx

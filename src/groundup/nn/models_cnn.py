@@ -1,4 +1,4 @@
-"""The course's reference convolutional networks: ``LeNet5`` and the primer's two-conv ``PrimerCNN``.
+"""The course's reference convolutional networks: ``LeNet5`` and the primer's ``PrimerCNN``.
 
 Both take (N, C, 28, 28) MNIST-sized images by default and return (N, num_classes) logits (feed
 them to ``CrossEntropyLoss``). Each is a ``features`` stack (conv/activation/pool) followed by a

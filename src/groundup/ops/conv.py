@@ -532,7 +532,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, squeeze = _unbatched(input, 3)
     if x.ndim != 3:
         raise ShapeError(hint(
-            f"conv1d: expected a 3-D input (N, C, L) (or 2-D unbatched), got shape {tuple(input.shape)}",
+            f"conv1d: expected a 3-D input (N, C, L) (or 2-D unbatched), got shape "
+            f"{tuple(input.shape)}",
             "sequences are (batch, channels, length)",
         ))
     out = Conv2d.apply(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, s),

@@ -155,8 +155,8 @@ class Conv2d(_ConvNd):
     """2-D convolution layer (cross-correlation, as in PyTorch).
 
     Shapes: input (N, C_in, H, W) or (C_in, H, W) → output (N, C_out, OH, OW) with
-    OH = floor((H + 2p − d(kH − 1) − 1)/s) + 1 (likewise OW); ``weight`` (C_out, C_in/groups, kH, kW),
-    ``bias`` (C_out,). ``padding``: int, pair, ``"valid"`` or ``"same"`` (stride 1).
+    OH = floor((H + 2p − d(kH − 1) − 1)/s) + 1 (likewise OW);
+    ``weight`` (C_out, C_in/groups, kH, kW), ``bias`` (C_out,). ``padding``: int, pair, ``"valid"`` or ``"same"`` (stride 1).
     Example: Conv2d(1, 32, 3, padding=1) maps (64, 1, 28, 28) to (64, 32, 28, 28) with 320 params.
     """
 
@@ -176,7 +176,8 @@ class Conv1d(_ConvNd):
     """1-D convolution layer over sequences.
 
     Shapes: input (N, C_in, L) or (C_in, L) → output (N, C_out, L_out) with
-    L_out = floor((L + 2p − d(k − 1) − 1)/s) + 1; ``weight`` (C_out, C_in/groups, k), ``bias`` (C_out,).
+    L_out = floor((L + 2p − d(k − 1) − 1)/s) + 1; ``weight`` (C_out, C_in/groups, k),
+    ``bias`` (C_out,).
     """
 
     _nd = 1

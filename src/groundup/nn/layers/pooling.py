@@ -41,7 +41,8 @@ class MaxPool2d(_Pool):
     (the first one in row-major window order on ties, as in PyTorch).
 
     Shapes: (N, C, H, W) or (C, H, W) → (N, C, OH, OW), OH = floor((H + 2p − d(kH − 1) − 1)/s) + 1.
-    With ``return_indices`` the layer returns (output, indices): flat positions h·W + w in the input.
+    With ``return_indices`` the layer returns (output, indices): flat positions h·W + w in the
+    input.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
