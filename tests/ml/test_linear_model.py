@@ -190,6 +190,20 @@ def test_enet_matches_sklearn_default_tolerance(precompute, alpha, l1_ratio):
     assert ours.n_iter_ == ref.n_iter_
 
 
+@pytest.mark.parametrize("precompute", ["auto", True, False])
+def test_lasso_residual_then_gram_sweeps_match_sklearn(precompute):
+    # d = 40: "auto" runs 5 residual sweeps, then continues on the Gram matrix.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 40)) + 1.0
+    X[:, 1] = X[:, 0] + 0.1 * rng.normal(size=300)  # correlated columns need many sweeps
+    y = X[:, :10] @ rng.normal(size=10) + 0.1 * rng.normal(size=300)
+    ours = Lasso(0.001, precompute=precompute, max_iter=5000).fit(X, y)
+    ref = sk.Lasso(0.001, max_iter=5000).fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_ > 5
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
+
+
 def test_lasso_matches_sklearn_at_tight_tolerance_wide_data():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(30, 80))  # more features than samples: residual updates, no Gram

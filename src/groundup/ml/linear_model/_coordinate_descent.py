@@ -78,13 +78,16 @@ def enet_coordinate_descent_gram(w, G, Xty, y_norm2, l1_pen, l2_pen, max_iter, t
     return w, gap, tol_scaled, n_iter
 
 
-def enet_coordinate_descent(w, X, y, l1_pen, l2_pen, max_iter, tol, rng=None, positive=False):
+def enet_coordinate_descent(w, X, y, l1_pen, l2_pen, max_iter, tol, rng=None, positive=False, final_gap_check=True):
     """Coordinate descent on ½‖y − Xw‖² + l1_pen‖w‖₁ + ½ l2_pen‖w‖² keeping the residual R = y − Xw.
 
     For n_samples ≲ n_features, where the Gram matrix would be larger than X. Each coordinate step
-    is two length-n vector operations: ρ = X_jᵀR + ‖X_j‖² w_j, then R −= X_j Δw_j.
+    is two length-n vector operations: ρ = X_jᵀR + ‖X_j‖² w_j, then R −= X_j Δw_j. With
+    ``final_gap_check=False`` the last of ``max_iter`` sweeps does not force a duality-gap test (used
+    when another solver continues from here, so the iterates stay exactly those of one long run).
     """
     Xf = np.asfortranarray(X)  # contiguous columns
+    scratch = np.empty(Xf.shape[0])
     cols = [Xf[:, j] for j in range(Xf.shape[1])]
     norms = (Xf**2).sum(axis=0).tolist()
     R = y - Xf @ w
@@ -103,11 +106,12 @@ def enet_coordinate_descent(w, X, y, l1_pen, l2_pen, max_iter, tol, rng=None, po
             rho = float(cols[j] @ R) + norms[j] * w_j
             new = 0.0 if positive and rho < 0 else _soft_threshold(rho, l1_pen) / (norms[j] + l2_pen)
             if new != w_j:
-                R -= (new - w_j) * cols[j]
+                np.multiply(cols[j], new - w_j, out=scratch)
+                R -= scratch
                 w[j] = new
             dw_max = max(dw_max, abs(new - w_j))
             w_max = max(w_max, abs(new))
-        if w_max == 0.0 or dw_max / w_max < tol or n_iter == max_iter:
+        if w_max == 0.0 or dw_max / w_max < tol or (n_iter == max_iter and final_gap_check):
             gap = _duality_gap(w, Xf.T @ R, float(R @ R), float(R @ y), l1_pen, l2_pen, positive)
             if gap < tol_scaled:
                 break
@@ -118,8 +122,11 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     """Elastic net: minimise (1/2m)‖y − Xw − b‖² + α ρ ‖w‖₁ + ½ α (1 − ρ) ‖w‖², ρ = ``l1_ratio``.
 
     Solved by cyclic (or ``selection="random"``) coordinate descent with soft-thresholding, the
-    intercept unpenalised (data are centered). With ``precompute="auto"`` and n_samples ≥ n_features
-    the Gram matrix XᵀX is formed once (one BLAS call) and every coordinate step is O(n_features).
+    intercept unpenalised (data are centered). Two forms of the same sweep: over the residual
+    (O(n_samples) per coordinate) or over the Gram matrix XᵀX, formed once in one BLAS call
+    (O(n_features) per coordinate). ``precompute="auto"`` with n_samples ≥ n_features runs up to
+    n_features/8 residual sweeps (about the cost of XᵀX) and switches to the Gram form, warm-started,
+    only if those did not converge; ``True``/``False`` force one form. The iterates are the same.
     Stops as scikit-learn does: when the duality gap is below ``tol·‖y − ȳ‖²``; otherwise warns
     with a :class:`ConvergenceWarning`. Attributes: ``coef_`` (sparse), ``intercept_``, ``n_iter_``,
     ``dual_gap_``, ``n_features_in_``.
@@ -169,26 +176,48 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
         l1_pen = self.alpha * self.l1_ratio * n
         l2_pen = self.alpha * (1.0 - self.l1_ratio) * n
         rng = check_random_state(self.random_state) if self.selection == "random" else None
-        use_gram = self.precompute is True or (self.precompute == "auto" and n >= d)
-        if use_gram:
-            G, XtY, x_mean, y_mean = centered_gram(X, Y, self.fit_intercept)
+        # Gram (XᵀX once, then O(d) per coordinate) pays off when many sweeps are needed; a few
+        # sweeps over the residual are cheaper than forming XᵀX. With precompute="auto" and
+        # n_samples ≥ n_features, start with up to d/8 residual sweeps (about the flops of XᵀX)
+        # and switch to the Gram matrix, warm-started, only if they did not converge.
+        x_mean = X.mean(axis=0) if self.fit_intercept else np.zeros(d)
+        y_mean = Y.mean(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
+        if self.precompute is True:
+            budget = 0
+        elif self.precompute is False or n < d:
+            budget = int(self.max_iter)
         else:
-            x_mean = X.mean(axis=0) if self.fit_intercept else np.zeros(d)
-            y_mean = Y.mean(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
-            Xc = X - x_mean if self.fit_intercept else X
+            budget = min(int(self.max_iter), d // 8)
+        Xc = None
+        if budget > 0:
+            # One centered copy with contiguous columns (the residual sweeps read column by column).
+            if self.fit_intercept:
+                Xc = np.array(X, order="F")
+                Xc -= x_mean
+            else:
+                Xc = np.asfortranarray(X)
+        gram = None
         coef = np.empty((Y.shape[1], d))
         n_iters, gaps = [], []
         for k in range(Y.shape[1]):
             w = W0[k].copy() if W0.shape[0] == Y.shape[1] else np.zeros(d)
-            if use_gram:
-                yc = Y[:, k] - y_mean[k]
-                w, gap, tol_scaled, n_iter = enet_coordinate_descent_gram(
-                    w, G, XtY[:, k], float(yc @ yc), l1_pen, l2_pen, int(self.max_iter), self.tol, rng, self.positive
-                )
-            else:
+            yc = Y[:, k] - y_mean[k]
+            n_iter = 0
+            gap, tol_scaled = np.inf, self.tol * float(yc @ yc)
+            if budget > 0:
                 w, gap, tol_scaled, n_iter = enet_coordinate_descent(
-                    w, Xc, Y[:, k] - y_mean[k], l1_pen, l2_pen, int(self.max_iter), self.tol, rng, self.positive
+                    w, Xc, yc, l1_pen, l2_pen, budget, self.tol, rng, self.positive,
+                    final_gap_check=budget == int(self.max_iter),
                 )
+            if not gap < tol_scaled and n_iter < int(self.max_iter):
+                if gram is None:
+                    gram = (Xc.T @ Xc, Xc.T @ (Y - y_mean)) if Xc is not None else centered_gram(X, Y, self.fit_intercept)[:2]
+                G, XtY = gram
+                w, gap, tol_scaled, more = enet_coordinate_descent_gram(
+                    w, G, XtY[:, k], float(yc @ yc), l1_pen, l2_pen, int(self.max_iter) - n_iter, self.tol, rng,
+                    self.positive,
+                )
+                n_iter += more
             if gap >= tol_scaled and tol_scaled > 0:
                 warnings.warn(
                     f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
