@@ -22,7 +22,8 @@ from groundup.optim import Adam
 
 
 class RowClassifier(nn.Module):
-    """(N, 28, 28) → recurrent layer over the 28 rows → Linear(hidden → 10) on h_n of the last layer."""
+    """(N, 28, 28) → recurrent layer over the 28 rows → Linear(hidden → 10) on the last layer's
+    h_n."""
 
     def __init__(self, cell: str = "lstm", hidden: int = 128, num_layers: int = 1) -> None:
         super().__init__()

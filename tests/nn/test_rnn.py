@@ -234,7 +234,8 @@ def test_lstm_gates_follow_the_primers_equations():
     """One LSTM step by hand (NumPy): c = f·c₀ + i·g, h = o·tanh(c), gates in order i,f,g,o."""
     rng = np.random.default_rng(2)
     cell = nn.LSTMCell(2, 3, dtype=np.float64)
-    x, h0, c0 = rng.standard_normal((1, 2)), rng.standard_normal((1, 3)), rng.standard_normal((1, 3))
+    x = rng.standard_normal((1, 2))
+    h0, c0 = rng.standard_normal((1, 3)), rng.standard_normal((1, 3))
     a = (x @ cell.weight_ih.data.T + cell.bias_ih.data + h0 @ cell.weight_hh.data.T
          + cell.bias_hh.data)[0]
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731

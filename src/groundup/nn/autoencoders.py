@@ -96,7 +96,8 @@ def vae_loss(recon, x, mu, logvar, reconstruction: str = "bce", beta: float = 1.
     """The VAE's negative ELBO per batch element (summed over features, averaged over the batch):
     reconstruction (binary cross-entropy on probabilities, clamped to [ε, 1 − ε] with ε = 1e-6 in
     float32 so that a saturated sigmoid stays finite; or squared error with
-    ``reconstruction="mse"``) + β·KL, KL = −½ Σ (1 + log σ² − μ² − σ²). Returns (loss, recon, kl)."""
+    ``reconstruction="mse"``) + β·KL, KL = −½ Σ (1 + log σ² − μ² − σ²).
+    Returns (loss, recon, kl)."""
     n = x.shape[0]
     x = x.reshape(recon.shape) if x.shape != recon.shape else x
     if reconstruction == "bce":

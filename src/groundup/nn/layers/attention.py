@@ -200,7 +200,8 @@ class MultiheadAttention(Module):
     MultiHead(Q, K, V) = Concat(head_1, ..., head_h)·W_Oᵀ + b_O with
     head_i = Attention(Q·W_Q,iᵀ, K·W_K,iᵀ, V·W_V,iᵀ) in d = embed_dim/num_heads dimensions.
 
-    Parameters: ``in_proj_weight`` (3E, E) = [W_Q; W_K; W_V] and ``in_proj_bias`` (3E,) (packed, when
+    Parameters: ``in_proj_weight`` (3E, E) = [W_Q; W_K; W_V] and ``in_proj_bias`` (3E,) (packed,
+    when
     kdim = vdim = embed_dim; otherwise ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim),
     ``v_proj_weight`` (E, vdim)), and ``out_proj`` (Linear(E, E)). Initialised as PyTorch: Xavier
     uniform projections, zero biases.

@@ -10,7 +10,8 @@ LSTM  i = σ(W_ii x + b_ii + W_hi h + b_hi)      input gate
       g = tanh(W_ig x + b_ig + W_hg h + b_hg)   candidate memory (the primer's c̃)
       o = σ(W_io x + b_io + W_ho h + b_ho)      output gate
       c_t = f ⊙ c_{t−1} + i ⊙ g,   h_t = o ⊙ tanh(c_t)
-      weight_ih_l{k} = [W_ii; W_if; W_ig; W_io] (4H, in), weight_hh_l{k} (4H, H): gate order i,f,g,o.
+      weight_ih_l{k} = [W_ii; W_if; W_ig; W_io] (4H, in), weight_hh_l{k} (4H, H):
+      gate order i,f,g,o.
 
 GRU   r = σ(W_ir x + b_ir + W_hr h + b_hr)      reset gate
       z = σ(W_iz x + b_iz + W_hz h + b_hz)      update gate
@@ -101,7 +102,8 @@ class RNNRecurrence(Function):
 
     Shapes: xp (T, B, H) (the input projections x_t·W_ihᵀ + b_ih of all steps), h0 (B, H),
     w_hh (H, H), b_hh (H,) or None → output (T, B, H), the hidden state at every step (in time
-    order, also when ``reverse``). Backward (reverse time): a_t = (g_t + ∂h_t from step t+1)·act'(·),
+    order, also when ``reverse``). Backward (reverse time):
+    a_t = (g_t + ∂h_t from step t+1)·act'(·),
     ∂h_{t−1} = a_t·W_hh, ∂W_hh = Σ a_tᵀ h_{t−1}, ∂b_hh = Σ a_t, ∂xp_t = a_t.
     """
 
