@@ -190,9 +190,9 @@ def test_enet_matches_sklearn_default_tolerance(precompute, alpha, l1_ratio):
     assert ours.n_iter_ == ref.n_iter_
 
 
-@pytest.mark.parametrize("precompute", ["auto", True, False])
+@pytest.mark.parametrize("precompute", ["auto", True, False, 5])
 def test_lasso_residual_then_gram_sweeps_match_sklearn(precompute):
-    # d = 40: "auto" runs 5 residual sweeps, then continues on the Gram matrix.
+    # precompute=5 runs 5 residual sweeps, then continues on the Gram matrix.
     rng = np.random.default_rng(5)
     X = rng.normal(size=(300, 40)) + 1.0
     X[:, 1] = X[:, 0] + 0.1 * rng.normal(size=300)  # correlated columns need many sweeps

@@ -124,9 +124,9 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     Solved by cyclic (or ``selection="random"``) coordinate descent with soft-thresholding, the
     intercept unpenalised (data are centered). Two forms of the same sweep: over the residual
     (O(n_samples) per coordinate) or over the Gram matrix XᵀX, formed once in one BLAS call
-    (O(n_features) per coordinate). ``precompute="auto"`` with n_samples ≥ n_features runs up to
-    n_features/8 residual sweeps (about the cost of XᵀX) and switches to the Gram form, warm-started,
-    only if those did not converge; ``True``/``False`` force one form. The iterates are the same.
+    (O(n_features) per coordinate). ``precompute="auto"`` uses the Gram form when n_samples ≥
+    n_features; ``True``/``False`` force one form; an int k runs k residual sweeps and then
+    continues on the Gram matrix if not yet converged. The iterates are the same in every form.
     Stops as scikit-learn does: when the duality gap is below ``tol·‖y − ȳ‖²``; otherwise warns
     with a :class:`ConvergenceWarning`. Attributes: ``coef_`` (sparse), ``intercept_``, ``n_iter_``,
     ``dual_gap_``, ``n_features_in_``.
@@ -165,8 +165,10 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
             raise ValueError(hint(f"l1_ratio={self.l1_ratio!r} must lie in [0, 1]", "1 is the lasso, 0 is ridge"))
         if self.selection not in ("cyclic", "random"):
             raise ValueError(hint(f"selection={self.selection!r} is not supported", "use 'cyclic' or 'random'"))
-        if self.precompute not in ("auto", True, False):
-            raise ValueError(hint(f"precompute={self.precompute!r} is not supported", "use 'auto', True or False"))
+        if not (self.precompute in ("auto", True, False) or (isinstance(self.precompute, int) and self.precompute > 0)):
+            raise ValueError(
+                hint(f"precompute={self.precompute!r} is not supported", "use 'auto', True, False or a number of residual sweeps")
+            )
         X, y = check_X_y(X, y, y_numeric=True, multi_output=True)
         n, d = X.shape
         Y = as_2d_targets(y)
@@ -176,18 +178,17 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
         l1_pen = self.alpha * self.l1_ratio * n
         l2_pen = self.alpha * (1.0 - self.l1_ratio) * n
         rng = check_random_state(self.random_state) if self.selection == "random" else None
-        # Gram (XᵀX once, then O(d) per coordinate) pays off when many sweeps are needed; a few
-        # sweeps over the residual are cheaper than forming XᵀX. With precompute="auto" and
-        # n_samples ≥ n_features, start with up to d/8 residual sweeps (about the flops of XᵀX)
-        # and switch to the Gram matrix, warm-started, only if they did not converge.
+        # Gram form (XᵀX once, then O(d) per coordinate) when n_samples ≥ n_features; the residual
+        # form otherwise. A positive int ``precompute`` runs that many residual sweeps first and
+        # then continues on the Gram matrix, warm-started (same iterates either way).
         x_mean = X.mean(axis=0) if self.fit_intercept else np.zeros(d)
         y_mean = Y.mean(axis=0) if self.fit_intercept else np.zeros(Y.shape[1])
-        if self.precompute is True:
+        if self.precompute is True or (self.precompute == "auto" and n >= d):
             budget = 0
-        elif self.precompute is False or n < d:
+        elif self.precompute is False or self.precompute == "auto":
             budget = int(self.max_iter)
         else:
-            budget = min(int(self.max_iter), d // 8)
+            budget = min(int(self.max_iter), int(self.precompute))
         Xc = None
         if budget > 0:
             # One centered copy with contiguous columns (the residual sweeps read column by column).
