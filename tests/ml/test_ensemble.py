@@ -11,6 +11,14 @@ from groundup.ml import ensemble as gu
 from groundup.ml.testing import check_estimator
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    # scikit-learn's OpenMP boosting oversubscribes a busy 2-core machine (10x slower wall time)
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):
+        yield
+
+
 def _split(X, y):
     return train_test_split(X, y, random_state=0)
 
@@ -39,13 +47,19 @@ def _compare(name, data, margin, **kw):
     return ours, theirs
 
 
-@pytest.mark.parametrize("name", [
-    "RandomForestClassifier",
-    pytest.param("ExtraTreesClassifier", marks=pytest.mark.xfail(strict=True, reason="known gap: 2.1 points below sklearn on breast cancer (issue 6)")),
-    pytest.param("BaggingClassifier", marks=pytest.mark.xfail(strict=True, reason="known gap: 2.8 points below sklearn on breast cancer (issue 6)")),
-])
+def _compare_mean(name, data, margin, seeds, **kw):
+    """Mean test score over several seeds: a randomised ensemble's score at one seed moves by a
+    sample or two of the test set (0.7 points each on breast cancer) with the random stream alone."""
+    Xa, Xb, ya, yb = data
+    ours = np.mean([getattr(gu, name)(random_state=s, **kw).fit(Xa, ya).score(Xb, yb) for s in seeds])
+    theirs = np.mean([getattr(sk, name)(random_state=s, **kw).fit(Xa, ya).score(Xb, yb) for s in seeds])
+    assert ours >= theirs - margin, (name, ours, theirs)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("name", ["RandomForestClassifier", "ExtraTreesClassifier", "BaggingClassifier"])
 def test_bagged_classifiers_match_sklearn_accuracy(name, cancer):
-    _compare(name, cancer, 0.02, n_estimators=50, random_state=0)
+    _compare_mean(name, cancer, 0.02, seeds=range(4), n_estimators=25)
 
 
 @pytest.mark.parametrize("name", ["RandomForestRegressor", "ExtraTreesRegressor", "BaggingRegressor"])
@@ -59,7 +73,8 @@ def test_forest_on_digits_and_oob(digits):
     forest = gu.RandomForestClassifier(30, oob_score=True, random_state=0).fit(Xa, ya)
     theirs = sk.RandomForestClassifier(30, oob_score=True, random_state=0).fit(Xa, ya)
     assert abs(forest.oob_score_ - theirs.oob_score_) < 0.04
-    assert np.argmax(forest.feature_importances_) in np.argsort(theirs.feature_importances_)[-5:]
+    # the whole importance vector, not just its argmax (which flips between near-equal pixels)
+    assert np.corrcoef(forest.feature_importances_, theirs.feature_importances_)[0, 1] > 0.85
 
 
 def test_adaboost_weights_equal_sklearn(cancer):
@@ -114,10 +129,16 @@ def test_gradient_boosting_early_stopping_and_staged(cancer):
     np.testing.assert_allclose(staged[-1], gb.predict_proba(Xb))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: 1.4 points below sklearn on breast cancer (issue 6)")
 def test_hist_gradient_boosting_matches_sklearn(cancer, digits, regression):
     kw = dict(max_iter=50, early_stopping=False)
     _compare("HistGradientBoostingClassifier", cancer, 0.01, **kw)
+    # deterministic: same quantile bins, same splits, same leaf weights as scikit-learn on the
+    # training rows (unseen rows may differ where a split's gain is rounding noise, ~1e-14, and
+    # float32 and float64 gradients pick different among equal cuts)
+    Xa, _, ya, _ = cancer
+    ours = gu.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    theirs = sk.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    np.testing.assert_allclose(ours.predict_proba(Xa), theirs.predict_proba(Xa), atol=1e-6)
     _compare("HistGradientBoostingClassifier", digits, 0.02, max_iter=20, early_stopping=False)
     _compare("HistGradientBoostingRegressor", regression, 0.01, **kw)
 
@@ -143,15 +164,29 @@ def test_hist_gradient_boosting_hand_computed_gain():
     np.testing.assert_allclose(hgb.predict(X[[0, 9]]), y.mean() + np.array([-GL / (HL + 1), -GR / (HR + 1)]))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: the 'missing vs all present' split is not a candidate yet (issue 6)")
-def test_hist_gradient_boosting_missing_values_and_early_stopping():
+def test_hist_gradient_boosting_missing_values():
+    # NaN only in class 1: "missing vs every present value" is an informative split
     X, y = make_classification(3000, 6, random_state=0)
     X[y == 1, 0] = np.where(np.random.default_rng(0).random((y == 1).sum()) < 0.3, np.nan, X[y == 1, 0])
     Xa, Xb, ya, yb = _split(X, y)
+    ours = gu.HistGradientBoostingClassifier(max_iter=60, early_stopping=False).fit(Xa, ya)
+    theirs = sk.HistGradientBoostingClassifier(max_iter=60, early_stopping=False).fit(Xa, ya)
+    assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.015
+    trees = [t for stage in ours._stages for t in stage]
+    assert any(np.any((t.feature == 0) & np.isinf(t.threshold)) for t in trees)
+
+
+def test_hist_gradient_boosting_early_stopping():
+    # noisy labels: the validation loss turns up early, for scikit-learn and for us
+    X, y = make_classification(1500, 6, flip_y=0.3, random_state=0)
+    Xa, Xb, ya, yb = _split(X, y)
     ours = gu.HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=0).fit(Xa, ya)
     theirs = sk.HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=0).fit(Xa, ya)
-    assert ours.n_iter_ < 200
-    assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.015
+    assert ours.n_iter_ < 100 and theirs.n_iter_ < 100
+    # the rule: none of the last n_iter_no_change losses beat the one before them by tol
+    val = -ours.validation_score_
+    assert len(val) == ours.n_iter_ and all(v > val[-11] - 1e-7 for v in val[-10:])
+    assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.02
 
 
 @pytest.mark.parametrize("make", [

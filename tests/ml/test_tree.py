@@ -175,3 +175,31 @@ def test_bad_input_errors_name_the_argument():
         DecisionTreeClassifier().fit(X, np.zeros(50))
     with pytest.raises(ValueError, match="NaN"):
         DecisionTreeClassifier(splitter="random").fit(np.where(X > 1, np.nan, X), y)
+
+
+@pytest.mark.parametrize("kind", ["gini", "entropy", "squared_error", "friedman_mse"])
+def test_levelwise_builder_grows_the_reference_tree(kind, monkeypatch):
+    # the level-wise builder (all nodes of a depth at once) against the node-at-a-time reference
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(700, 6)), 1)
+    if kind in ("gini", "entropy"):
+        y = (X[:, 0] + X[:, 1] ** 2 + rng.normal(size=700) > 1).astype(int) + (X[:, 2] > 1)
+        make = lambda: DecisionTreeClassifier(criterion=kind, min_samples_leaf=3, max_depth=12)  # noqa: E731
+
+    else:
+        # continuous features and leaves of >= 5 rows: two features almost never give the same
+        # partition, so sums rounded in a different order cannot flip a tie
+        X = rng.normal(size=(700, 6))
+        y = X[:, 0] * 3 + np.sin(X[:, 1]) + rng.normal(size=700)
+        make = lambda: DecisionTreeRegressor(criterion=kind, min_samples_leaf=5)  # noqa: E731
+    w = rng.integers(0, 4, 700).astype(float)
+    built = []
+    real = _Builder._use_levelwise
+    monkeypatch.setattr(_Builder, "_use_levelwise", lambda self, never_pure: built.append(1) or real(self, never_pure) or True)
+    fast = make().fit(X, y, sample_weight=w)
+    assert built
+    monkeypatch.setattr(_Builder, "levelwise", False)
+    monkeypatch.setattr(_Builder, "_use_levelwise", real)
+    ref = make().fit(X, y, sample_weight=w)
+    _assert_same_tree(fast.tree_, ref.tree_)
+    np.testing.assert_array_equal(fast.tree_.missing_go_to_left, ref.tree_.missing_go_to_left)

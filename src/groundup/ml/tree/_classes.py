@@ -126,6 +126,7 @@ class BaseDecisionTree(BaseEstimator):
             min_impurity_decrease=self.min_impurity_decrease, max_features=max_features,
             max_leaf_nodes=self.max_leaf_nodes, rng=rng if rng is not None else check_random_state(self.random_state),
             splitter=mode, class_index=y_encoded if self._is_classifier else None)
+        builder.want_leaf_rows = False
         tree, _ = builder.build(self._stats(y_encoded, sample_weight))
         self.tree_ = tree
         self.max_features_ = max_features

@@ -18,6 +18,7 @@ TREE_LEAF = -1
 TREE_UNDEFINED = -2
 _EPSILON = np.finfo(np.float64).eps
 _HIST_FACTOR = 1.0  # a node uses histograms once it has at least as many rows as bins
+_LEVELWISE_MIN_DEPTH = 8
 _HIST_MEMORY_ELEMENTS = 1 << 24  # cap on histogram floats kept alive for sibling subtraction
 
 
@@ -133,7 +134,15 @@ class Tree:
 
 
 class _Builder:
-    """Grows a tree on binned data, depth-first (``max_leaf_nodes=None``) or best-first."""
+    """Grows a tree on binned data, depth-first (``max_leaf_nodes=None``) or best-first.
+
+    An unlimited tree on data without missing values is grown level-wise instead (all nodes of a
+    depth at once, :mod:`._levelwise`): the same tree, far fewer NumPy calls. ``levelwise=False``
+    keeps the node-at-a-time reference.
+    """
+
+    levelwise = True
+    want_leaf_rows = True  # trees and forests say False: only boosting's line search needs them
 
     def __init__(self, binning, criterion, *, max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_leaf=0.0, min_impurity_decrease=0.0, max_features=None,
@@ -330,6 +339,15 @@ class _Builder:
                     small["hist"] = small_hist
         return left, right
 
+    def _use_levelwise(self, never_pure):
+        """Level-wise pays on deep trees (many nodes per level) that try few features per node
+        (forests, extra trees); an all-features tree gains more from histograms on big nodes."""
+        if not self.levelwise or never_pure or self.max_leaf_nodes is not None or self.binning.has_missing:
+            return False
+        if self.feature_subset is not None or self.edge_thresholds or self.max_depth < _LEVELWISE_MIN_DEPTH:
+            return False
+        return self.splitter == "random" or 4 * self.max_features <= self.n_features
+
     def build(self, stats, n_outputs=1, never_pure=False, rows=None):
         """Grow the tree on per-sample statistics ``stats`` (n, S) over ``rows`` (default: all rows
         of non-zero weight, like scikit-learn, which drops zero-weight samples)."""
@@ -338,6 +356,11 @@ class _Builder:
         self._never_pure = never_pure
         if rows is None:
             rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
+        if self._use_levelwise(never_pure):
+            # same tree, every node of a depth split at once (see _levelwise)
+            from ._levelwise import build_levelwise
+            self.tree, self.leaf_rows = build_levelwise(self, stats, rows, self.want_leaf_rows)
+            return self.tree, self.leaf_rows
         n_values = len(self.criterion.value(stats[:1].sum(axis=0)).ravel())
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}

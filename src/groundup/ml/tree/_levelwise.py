@@ -1,0 +1,289 @@
+"""Level-wise growth: every node of one depth is split in the same few NumPy calls.
+
+The depth-first builder in :mod:`._tree` handles one node per Python iteration (~1 ms of NumPy
+overhead each), which dominates deep trees with thousands of small nodes. An unlimited tree
+(``max_leaf_nodes=None``) splits each node independently of the others, so the nodes can be
+grown one *level* at a time instead, with the same result:
+
+* the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
+* each node gets its candidate features (all, or ``max_features`` random non-constant ones);
+* **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
+  node's rows at once; a cumulative sum minus each node's starting offset gives every node's
+  left-child statistics at every cut between distinct values; **random** splits (extra trees):
+  one uniform threshold per node and feature, and the left statistics from one ``bincount``;
+* one vectorised score, a best candidate per node, and one stable partition into the children.
+
+Used for data without missing values; the depth-first builder remains the readable reference
+(tests check both give the same tree).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EPSILON = np.finfo(np.float64).eps
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _segment_reduce(fn, values, seg_start):
+    return fn.reduceat(values, seg_start, axis=0)
+
+
+def _candidate_features(b, sub_min, sub_max, m, p):
+    """(m, q) candidate features per node and a validity mask (non-constant in the node)."""
+    nonconst = sub_min != sub_max  # (m, p)
+    if b.max_features >= p and b.splitter != "random":
+        feats = np.broadcast_to(np.arange(p), (m, p))
+        return feats, nonconst
+    q = min(b.max_features, p)
+    # a random order of the features per node, non-constant ones first: the first q of them
+    keys = b.rng.random((m, p)) + (~nonconst)
+    feats = np.argsort(keys, axis=1)[:, :q]
+    return feats, np.take_along_axis(nonconst, feats, axis=1)
+
+
+def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats):
+    """Best cut per node over its candidate features: one sort of ``node·n_bins + code`` per
+    candidate column (a chunk of columns per call) sorts every node's rows at once."""
+    m, q = feats.shape
+    codes, nb = b.binning.codes, b.binning.n_bins
+    crit = b.criterion
+    n, S = len(order), stats.shape[1]
+    best_val = np.full(m, -np.inf)
+    best_pos = np.zeros(m, dtype=np.intp)
+    best_feat = np.zeros(m, dtype=np.intp)
+    best_bin = np.zeros(m, dtype=np.intp)
+    best_next = np.zeros(m, dtype=np.intp)
+    best_L = np.zeros((m, S))
+    st = stats[order]
+    base_idx = seg_start - 1
+    same_node = row_node[:-1] == row_node[1:]
+    key_base = (row_node.astype(np.int64) * nb)[:, None]
+    chunk = max(1, _CHUNK_ELEMENTS // max(1, n * S))
+    for start in range(0, q, chunk):
+        ks = np.arange(start, min(q, start + chunk))
+        F = feats[row_node[:, None], ks[None, :]]  # (n, qc) the feature of column k in each row's node
+        key = key_base + codes[order[:, None], F]
+        perm = np.argsort(key, axis=0, kind="stable")
+        skey = np.take_along_axis(key, perm, axis=0)
+        # node boundaries survive the sort (the node is the key's major part)
+        cum = np.cumsum(st[perm], axis=0)  # (n, qc, S)
+        ci, cj = np.nonzero((skey[:-1] != skey[1:]) & same_node[:, None])
+        node_c = row_node[ci]
+        keep = valid[node_c, ks[cj]]
+        ci, cj, node_c = ci[keep], cj[keep], node_c[keep]
+        if len(ci) == 0:
+            continue
+        start_c = base_idx[node_c]
+        L = cum[ci, cj] - np.where((start_c >= 0)[:, None], cum[np.maximum(start_c, 0), cj], 0.0)
+        R = totals[node_c] - L
+        ok = (L[:, 0] >= b.min_samples_leaf) & (R[:, 0] >= b.min_samples_leaf)
+        wl, wr = crit.weight(L), crit.weight(R)
+        ok &= (wl >= b.min_weight_leaf) & (wr >= b.min_weight_leaf) if b.min_weight_leaf > 0 else (wl > 0) & (wr > 0)
+        if not ok.any():
+            continue
+        idx = np.flatnonzero(ok)
+        score = crit.proxy(L[idx], R[idx])
+        nodes = node_c[idx]
+        pos = ci[idx] - seg_start[nodes]
+        # best per node; ties go to the earlier cut position, then the earlier feature (the
+        # reference finder's order)
+        o = np.lexsort((cj[idx], pos, -score, nodes))
+        first = o[np.r_[True, nodes[o][1:] != nodes[o][:-1]]]
+        wn, sc, ps = nodes[first], score[first], pos[first]
+        better = (sc > best_val[wn]) | ((sc == best_val[wn]) & (ps < best_pos[wn]))
+        win = idx[first[better]]
+        wn = wn[better]
+        best_val[wn], best_pos[wn] = sc[better], ps[better]
+        best_feat[wn] = feats[wn, ks[cj[win]]]
+        best_bin[wn] = skey[ci[win], cj[win]] - wn * nb
+        best_next[wn] = skey[ci[win] + 1, cj[win]] - wn * nb
+        best_L[wn] = L[win]
+    has = np.isfinite(best_val)
+    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
+    return has, best_feat, best_bin, thr, best_L
+
+
+def _best_random(b, order, row_node, feats, valid, sub_min, sub_max, totals, stats):
+    """Extra trees: one uniform threshold per node and candidate feature; the best of them."""
+    m, q = feats.shape
+    codes, lower, upper = b.binning.codes, b.binning.lower, b.binning.upper
+    crit = b.criterion
+    S = stats.shape[1]
+    lo = np.take_along_axis(sub_min, feats, axis=1).astype(np.intp)
+    hi = np.take_along_axis(sub_max, feats, axis=1).astype(np.intp)
+    vlo, vhi = lower[feats, lo], upper[feats, hi]
+    draw = vlo + b.rng.random((m, q)) * (vhi - vlo)
+    # rows' values (exact codes: the code's value) against their node's thresholds
+    F = feats[row_node]  # (n, q)
+    c = codes[order[:, None], F]
+    go_left = lower[F, c] <= draw[row_node]
+    n = len(order)
+    flat = (row_node[:, None] * q + np.arange(q)).ravel()
+    L = np.empty((m * q, S))
+    gl = go_left.ravel()
+    if b.class_index is not None:
+        C = S - 1
+        cls = np.repeat(b.class_index[order], q)
+        w = np.repeat(b._row_weight[order], q)
+        L[:, 1:] = np.bincount(flat * C + cls, weights=w * gl, minlength=m * q * C).reshape(m * q, C)
+        L[:, 0] = np.bincount(flat, weights=gl, minlength=m * q)
+    else:
+        st = stats[order]
+        for s in range(S):
+            L[:, s] = np.bincount(flat, weights=np.repeat(st[:, s], q) * gl, minlength=m * q)
+    L = L.reshape(m, q, S)
+    R = totals[:, None, :] - L
+    ok = valid & (lo < hi) & (L[..., 0] >= b.min_samples_leaf) & (R[..., 0] >= b.min_samples_leaf)
+    wl, wr = crit.weight(L), crit.weight(R)
+    ok &= (wl >= b.min_weight_leaf) & (wr >= b.min_weight_leaf) if b.min_weight_leaf > 0 else (wl > 0) & (wr > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(ok, crit.proxy(L, R), -np.inf)
+    k = np.argmax(score, axis=1)
+    r = np.arange(m)
+    has = np.isfinite(score[r, k])
+    f = feats[r, k]
+    t = draw[r, k]
+    # code of the cut: the last value <= the draw (``code <= bin`` goes left for training rows)
+    best_bin = np.zeros(m, dtype=np.intp)
+    h = np.flatnonzero(has)
+    if len(h):
+        nbf = b.binning.n_bins_feature[f[h]]
+        within = np.arange(upper.shape[1])[None, :] < nbf[:, None]
+        best_bin[h] = ((upper[f[h]] <= t[h, None]) & within).sum(axis=1) - 1
+    return has, f, best_bin, t, L[r, k]
+
+
+def build_levelwise(b, stats, rows, want_rows=True):
+    """Grow ``b``'s tree (a :class:`._tree._Builder`) level by level; returns ``(tree, leaf_rows)``
+    (``leaf_rows`` maps each leaf to its training rows, only when ``want_rows``)."""
+    from ._tree import Tree
+
+    crit = b.criterion
+    codes = b.binning.codes
+    n_total, p = codes.shape
+    if b.class_index is not None:
+        b._row_weight = stats[:, 1:].sum(axis=1)
+    total = stats[rows].sum(axis=0)
+    n_values = len(crit.value(total).ravel())
+    tree = Tree(b.n_features, 1, n_values)
+    leaf_rows = {}
+    total_weight = float(crit.weight(total))
+    b.total_weight = total_weight
+    order = np.asarray(rows, dtype=np.intp)
+    seg_len = np.array([len(order)])
+    totals = total[None, :]
+    node_ids = np.array([tree._add_node(None, False, len(order), total_weight, float(crit.impurity(total)),
+                                        crit.value(total).ravel(), total)])
+    depth = 0
+    while len(node_ids):
+        m = len(node_ids)
+        seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+        weights = crit.weight(totals)
+        impurity = np.asarray(crit.impurity(totals), dtype=np.float64)
+        expand = ~((depth >= b.max_depth) | (seg_len < b.min_samples_split) | (seg_len < 2 * b.min_samples_leaf)
+                   | (weights < 2 * b.min_weight_leaf) | (impurity <= _EPSILON))
+        # leaves of this level keep their rows (gradient boosting's line search needs them)
+        if want_rows:
+            for i in np.flatnonzero(~expand):
+                leaf_rows[int(node_ids[i])] = order[seg_start[i] : seg_start[i] + seg_len[i]]
+        if not expand.any():
+            break
+        # keep only the expandable nodes' rows, still grouped node after node
+        keep_rows = np.repeat(expand, seg_len)
+        order = order[keep_rows]
+        node_ids, seg_len, totals = node_ids[expand], seg_len[expand], totals[expand]
+        m = len(node_ids)
+        seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+        row_node = np.repeat(np.arange(m), seg_len)
+        # per node, per feature: smallest and largest code (constant features cannot split)
+        sub_min = np.empty((m, p), dtype=codes.dtype)
+        sub_max = np.empty((m, p), dtype=codes.dtype)
+        step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
+        for j in range(0, p, step):
+            sub = codes[order, j : j + step]
+            sub_min[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
+            sub_max[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
+        feats, valid = _candidate_features(b, sub_min, sub_max, m, p)
+        if b.splitter == "random":
+            has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, sub_min, sub_max, totals, stats)
+        else:
+            has, f, bins, thr, L = _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats)
+        R = totals - L
+        if has.any():
+            gain = np.where(has, crit.improvement(totals, np.where(has[:, None], L, totals),
+                                                  np.where(has[:, None], R, totals), total_weight), -np.inf)
+            has &= ~(gain + _EPSILON < b.min_impurity_decrease)
+        if want_rows:
+            for i in np.flatnonzero(~has):
+                leaf_rows[int(node_ids[i])] = order[seg_start[i] : seg_start[i] + seg_len[i]]
+        if not has.any():
+            break
+        # partition the split nodes' rows: left child then right child, node after node
+        split_rows = np.repeat(has, seg_len)
+        order, row_node = order[split_rows], row_node[split_rows]
+        go_left = codes[order, f[row_node]] <= bins[row_node]
+        s_idx = np.flatnonzero(has)
+        rank = np.full(m, -1)
+        rank[s_idx] = np.arange(len(s_idx))
+        child = 2 * rank[row_node] + (~go_left)
+        perm = np.argsort(child, kind="stable")
+        order = order[perm]
+        n_left = np.bincount(rank[row_node][go_left], minlength=len(s_idx))
+        n_node = seg_len[s_idx]
+        new_len = np.empty(2 * len(s_idx), dtype=np.intp)
+        new_len[0::2], new_len[1::2] = n_left, n_node - n_left
+        new_tot = np.empty((2 * len(s_idx), totals.shape[1]))
+        new_tot[0::2], new_tot[1::2] = L[s_idx], R[s_idx]
+        child_w = crit.weight(new_tot)
+        child_imp = np.asarray(crit.impurity(new_tot), dtype=np.float64)
+        child_val = crit.value(new_tot).reshape(len(new_tot), -1)
+        new_ids = np.empty(2 * len(s_idx), dtype=np.intp)
+        L_list = tree._lists
+        for j, i in enumerate(s_idx):
+            node = int(node_ids[i])
+            L_list["feature"][node] = int(f[i])
+            L_list["threshold"][node] = float(thr[i])
+            L_list["bin_threshold"][node] = int(bins[i])
+            L_list["missing_go_to_left"][node] = int(2 * n_left[j] > n_node[j])
+            for side in (0, 1):
+                c = 2 * j + side
+                new_ids[c] = tree._add_node(node, side == 0, int(new_len[c]), float(child_w[c]), float(child_imp[c]),
+                                            child_val[c], new_tot[c])
+        node_ids, seg_len, totals = new_ids, new_len, new_tot
+        depth += 1
+    tree = tree._finalize()
+    pre = _preorder(tree)
+    _renumber(tree, pre)
+    return tree, {int(pre[k]): v for k, v in leaf_rows.items()}
+
+
+def _preorder(tree):
+    """Depth-first preorder number of every node (scikit-learn's numbering), level by level."""
+    left, right = tree.children_left, tree.children_right
+    levels, frontier = [], np.array([0])
+    while len(frontier):
+        levels.append(frontier)
+        inner = frontier[left[frontier] != -1]
+        frontier = np.concatenate([left[inner], right[inner]])
+    size = np.ones(tree.node_count, dtype=np.intp)
+    for nodes in reversed(levels):
+        inner = nodes[left[nodes] != -1]
+        size[inner] = 1 + size[left[inner]] + size[right[inner]]
+    pre = np.zeros(tree.node_count, dtype=np.intp)
+    for nodes in levels:
+        inner = nodes[left[nodes] != -1]
+        pre[left[inner]] = pre[inner] + 1
+        pre[right[inner]] = pre[inner] + 1 + size[left[inner]]
+    return pre
+
+
+def _renumber(tree, pre):
+    inv = np.empty_like(pre)
+    inv[pre] = np.arange(len(pre))
+    for name in ("feature", "threshold", "impurity", "n_node_samples", "weighted_n_node_samples", "value",
+                 "missing_go_to_left", "bin_threshold", "node_stats"):
+        setattr(tree, name, getattr(tree, name)[inv])
+    for name in ("children_left", "children_right"):
+        old = getattr(tree, name)[inv]
+        setattr(tree, name, np.where(old == -1, -1, pre[np.maximum(old, 0)]))
