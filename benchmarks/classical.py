@@ -112,6 +112,10 @@ CASES = {
     "ridge": (groundup_ridge, sklearn_ridge),
     "lasso": (groundup_lasso, sklearn_lasso),
 }
+# PCA(50) and t-SNE on 5,000 images live beside this file; the one run covers them too.
+from decomposition import CASES as _DECOMPOSITION_CASES  # noqa: E402
+
+CASES.update(_DECOMPOSITION_CASES)
 
 if __name__ == "__main__":
     main(CASES, anchor="scikit-learn")
