@@ -135,8 +135,10 @@ def predict(args) -> int:
     probs, _, _ = evaluate_arrays(model, x, np.zeros(1, dtype=np.int64))
     top = np.argsort(-probs[0], kind="stable")[:3]
     print(f"{source}" + (f" (true class {names[truth]})" if truth is not None else ""))
+    width = max(len(n) for n in names)
     for rank, c in enumerate(top, 1):
-        print(f"  {rank}. {names[c]:>12}  {probs[0, c] * 100:6.2f}%")
+        p = probs[0, c] * 100
+        print(f"  {rank}. {names[c]:<{width}}  " + (f"{p:6.2f}%" if p >= 0.01 else " <0.01%"))
     return 0
 
 
@@ -153,7 +155,7 @@ def info(args) -> int:
     model = build_model(config)
     print(f"run {args.run} ({config.get('status', 'unknown')})")
     shown = {k: v for k, v in config.items() if k not in ("status",)}
-    width = max(len(k) for k in shown)
+    width = max(len(k) for k in [*shown, "test accuracy"])
     for key, value in shown.items():
         print(f"  {key:<{width}}  {value}")
     metrics_path = args.run / "metrics.json"

@@ -123,7 +123,7 @@ def resolve_config(args) -> dict:
         "optimizer": optimizer,
         "scheduler": args.scheduler or "cosine",
         "weight_decay": args.weight_decay if args.weight_decay is not None else default_wd,
-        "dropout": args.dropout if args.dropout is not None else 0.2,
+        "dropout": (args.dropout if args.dropout is not None else 0.2) if model == "mlp" else None,
         "augment": bool(args.augment),
         "clip_grad": args.clip_grad,
         "seed": args.seed if args.seed is not None else 0,
