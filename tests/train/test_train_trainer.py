@@ -95,25 +95,30 @@ class _SignalAt(Callback):
             os.kill(os.getpid(), self.signum)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_mid_epoch_saves_checkpoint_and_resume_is_exact(mnist_subset, tmp_path, signum):
+@pytest.mark.parametrize("signum, at_step, position", [
+    (signal.SIGINT, 13, (1, 13, 3)),   # in epoch 2 after 3 of its 10 batches
+    (signal.SIGTERM, 13, (1, 13, 3)),
+    (signal.SIGINT, 10, (1, 10, 0)),   # after an epoch's last batch: an epoch-boundary save
+])
+def test_signal_saves_checkpoint_and_resume_is_exact(mnist_subset, tmp_path, signum, at_step,
+                                                     position):
     model_a, trainer_a, loader_a, val_a = _setup(mnist_subset, epochs=2)
     trainer_a.fit(loader_a, val_a, epochs=2)
 
     ck = tmp_path / "ck"
     model_b, trainer_b, loader_b, val_b = _setup(mnist_subset, epochs=2, checkpoint_path=ck,
-                                                 callbacks=[_SignalAt(13, signum)])
+                                                 callbacks=[_SignalAt(at_step, signum)])
     previous = signal.getsignal(signum)
     with pytest.raises(TrainingInterrupted) as info:
         trainer_b.fit(loader_b, val_b, epochs=2)
     assert signal.getsignal(signum) is previous  # handlers restored
     assert info.value.checkpoint == ck and info.value.signal_number == signum
-    assert "step 13" in str(info.value) and "resume with" in str(info.value)
+    assert f"step {at_step}" in str(info.value) and "resume with" in str(info.value)
     assert (tmp_path / "ck.json").exists() and (tmp_path / "ck.safetensors").exists()
 
     model_c, trainer_c, loader_c, val_c = _setup(mnist_subset, epochs=2, seed=3)
     meta = trainer_c.load_checkpoint(ck)
-    assert (meta["epoch"], meta["step"], meta["loader"]["batches_done"]) == (1, 13, 3)  # 10 steps per epoch
+    assert (meta["epoch"], meta["step"], meta["loader"]["batches_done"]) == position
     trainer_c.fit(loader_c, val_c, epochs=2)
     assert trainer_c.step == trainer_a.step == 20
     for key, value in _weights(model_a).items():

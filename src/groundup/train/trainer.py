@@ -242,6 +242,8 @@ class Trainer:
                 self.batches_done_in_epoch = 0
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, self.epoch - 1, logs)
+                if self._signal is not None:  # arrived during the last step or validation
+                    self._interrupt()
             for cb in self.callbacks:
                 cb.on_fit_end(self)
         finally:
@@ -300,7 +302,10 @@ class Trainer:
             self.batches_done_in_epoch = batches
             for cb in step_callbacks:
                 cb.on_step_end(self, step, loss_value)
-            if self._signal is not None:
+            if self._signal is not None and batches != self.steps_per_epoch:
+                # Mid-epoch: save the position inside the epoch. After the epoch's last batch
+                # the stop waits for the end of the epoch (validation, callbacks), so that the
+                # checkpoint is an epoch-boundary one and the epoch is not trained twice.
                 sums.update(loss=loss_sum, correct=correct, count=count, batches=batches,
                             seconds=sums["seconds"] + time.perf_counter() - started)
                 self._interrupt()
