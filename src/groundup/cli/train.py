@@ -2,7 +2,7 @@
 
 Defaults reproduce the workshop: the 784-256-128-10 MLP (ReLU, Dropout 0.2), Adam lr 1e-3,
 batch 64, inputs normalised with mean 0.1307 / std 0.3081, 5 epochs, plus one addition: the learning
-rate follows a cosine from 1e-3 down to 0 over all steps (``--scheduler cosine``, stepped every
+rate follows a cosine from 1e-3 down to 0 over all steps (--scheduler cosine, stepped every
 batch). Without it the MLP ends at ~97.9% test accuracy; with it at ~98.1% (PyTorch does the same:
 see BASELINES.md). 5,000 training images (chosen with the seed) are held out for the validation
 column of the per-epoch table; the final accuracy is measured on the 10,000 test images.
@@ -63,7 +63,7 @@ def add_arguments(p) -> None:
                    help="training images held out for validation, default 5000")
     p.add_argument("--limit", type=_positive_int, default=None,
                    help="use at most N training, validation and test images (tests, demos)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--out", type=Path, default=None, metavar="RUN",
                    help="run folder, default runs/MODEL-YYYYmmdd-HHMMSS")
     p.add_argument("--resume", type=Path, default=None, metavar="RUN",
                    help="continue an interrupted run from its checkpoint")
