@@ -346,3 +346,21 @@ def test_lstm_learns_to_remember_the_first_step():
         loss.backward()
         opt.step()
     assert loss.item() < 0.1
+
+
+def test_fused_recurrence_refuses_second_derivatives_and_reference_gives_them():
+    """The fused BPTT kernels are once-differentiable (a clear error), while the plain reference
+    step differentiates twice (gradgradcheck)."""
+    from groundup.autograd import gradgradcheck
+    from groundup.errors import GradError
+
+    rng = np.random.default_rng(0)
+    m = nn.LSTM(2, 2, dtype=np.float64)
+    x = _t(rng.standard_normal((3, 1, 2)))
+    out, _ = m(x)
+    with pytest.raises(GradError, match="LSTMRecurrence is once-differentiable"):
+        gu.autograd.grad(out.sum(), [x], create_graph=True)
+    w_ih, w_hh = _t(rng.standard_normal((8, 2))), _t(rng.standard_normal((8, 2)))
+    h, c = _t(rng.standard_normal((1, 2))), _t(rng.standard_normal((1, 2)))
+    assert gradgradcheck(lambda x, h, c: lstm_reference(x, h, c, w_ih, w_hh)[0],
+                         (_t(rng.standard_normal((1, 2))), h, c))
