@@ -29,17 +29,66 @@ def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _candidate_features(b, sub_min, sub_max, m, p):
-    """(m, q) candidate features per node and a validity mask (non-constant in the node)."""
-    nonconst = sub_min != sub_max  # (m, p)
+def _node_min_max(codes, order, seg_start, row_node, cols):
+    """Smallest and largest code per node of the per-node columns ``cols`` (m, w)."""
+    m, w = cols.shape
+    lo = np.empty((m, w), dtype=codes.dtype)
+    hi = np.empty((m, w), dtype=codes.dtype)
+    step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
+    for j in range(0, w, step):
+        sub = codes[order[:, None], cols[row_node, j : j + step]]
+        lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
+        hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
+    return lo, hi
+
+
+def _candidate_features(b, order, seg_start, seg_len, m, p):
+    """(m, q) candidate features per node, a validity mask (non-constant in the node), and the
+    smallest and largest code of each candidate in its node.
+
+    Like scikit-learn, features are drawn in a random order per node until ``max_features``
+    non-constant ones are found; the constancy check runs lazily on a few columns at a time (a
+    first chunk of about twice ``max_features``, then wider chunks for the nodes still short), so a
+    level does not scan all features of all its rows. The result equals taking, per node, the
+    non-constant features in the random order, then the constant ones.
+    """
+    codes = b.binning.codes
+    row_node = np.repeat(np.arange(m), seg_len)
     if b.max_features >= p and b.splitter != "random":
         feats = np.broadcast_to(np.arange(p), (m, p))
-        return feats, nonconst
+        lo, hi = _node_min_max(codes, order, seg_start, row_node, np.ascontiguousarray(feats))
+        return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
-    # a random order of the features per node, non-constant ones first: the first q of them
-    keys = b.rng.random((m, p)) + (~nonconst)
-    feats = np.argsort(keys, axis=1)[:, :q]
-    return feats, np.take_along_axis(nonconst, feats, axis=1)
+    perm = np.argsort(b.rng.random((m, p)), axis=1)  # a random order of the features per node
+    lo = np.zeros((m, p), dtype=codes.dtype)
+    hi = np.zeros((m, p), dtype=codes.dtype)
+    scanned = np.zeros((m, p), dtype=bool)
+    active = np.arange(m)
+    pos, width = 0, max(2 * q, 8)
+    while len(active) and pos < p:
+        stop = min(p, pos + width)
+        if len(active) == m:
+            o, ss, rn = order, seg_start, row_node
+        else:
+            keep = np.repeat(np.isin(np.arange(m), active), seg_len)
+            o = order[keep]
+            ln = seg_len[active]
+            ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
+            rn = np.repeat(np.arange(len(active)), ln)
+        cols = np.ascontiguousarray(perm[active, pos:stop])
+        a_lo, a_hi = _node_min_max(codes, o, ss, rn, cols)
+        lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
+        scanned[active, pos:stop] = True
+        n_found = (scanned & (lo != hi)).sum(axis=1)
+        active = active[n_found[active] < q]
+        pos, width = stop, 2 * width
+    # per node: the non-constant features in the random order, then the rest (scanned constant
+    # ones first; unscanned columns only ever follow q non-constant ones)
+    rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
+    take = np.argsort(rank, axis=1, kind="stable")[:, :q]
+    feats = np.take_along_axis(perm, take, axis=1)
+    lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
+    return feats, lo != hi, lo, hi
 
 
 def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats):
@@ -104,14 +153,13 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
     return has, best_feat, best_bin, thr, best_L
 
 
-def _best_random(b, order, row_node, feats, valid, sub_min, sub_max, totals, stats):
+def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
     """Extra trees: one uniform threshold per node and candidate feature; the best of them."""
     m, q = feats.shape
     codes, lower, upper = b.binning.codes, b.binning.lower, b.binning.upper
     crit = b.criterion
     S = stats.shape[1]
-    lo = np.take_along_axis(sub_min, feats, axis=1).astype(np.intp)
-    hi = np.take_along_axis(sub_max, feats, axis=1).astype(np.intp)
+    lo, hi = lo.astype(np.intp), hi.astype(np.intp)
     vlo, vhi = lower[feats, lo], upper[feats, hi]
     draw = vlo + b.rng.random((m, q)) * (vhi - vlo)
     # rows' values (exact codes: the code's value) against their node's thresholds
@@ -196,17 +244,9 @@ def build_levelwise(b, stats, rows, want_rows=True):
         m = len(node_ids)
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
-        # per node, per feature: smallest and largest code (constant features cannot split)
-        sub_min = np.empty((m, p), dtype=codes.dtype)
-        sub_max = np.empty((m, p), dtype=codes.dtype)
-        step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
-        for j in range(0, p, step):
-            sub = codes[order, j : j + step]
-            sub_min[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
-            sub_max[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
-        feats, valid = _candidate_features(b, sub_min, sub_max, m, p)
+        feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p)
         if b.splitter == "random":
-            has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, sub_min, sub_max, totals, stats)
+            has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
         else:
             has, f, bins, thr, L = _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats)
         R = totals - L
