@@ -38,8 +38,8 @@ from groundup.ops import shape as S
 from groundup.ops.linalg import Linear as _LinearFn
 from groundup.tensor import Tensor
 
-__all__ = ["MultiheadAttention", "scaled_dot_product_attention", "attention_reference",
-           "generate_square_subsequent_mask"]
+# re-exported by groundup.nn (attention_reference and the mask helper stay in this module)
+__all__ = ["MultiheadAttention", "scaled_dot_product_attention"]
 
 
 def _sum_to(arr: np.ndarray, shape: tuple) -> np.ndarray:
