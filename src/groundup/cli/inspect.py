@@ -49,10 +49,11 @@ def add_predict_arguments(p) -> None:
     p.add_argument("--index", type=int, default=None, help="classify test image number I instead")
 
 
-def load_image(path: Path, invert: str = "auto") -> np.ndarray:
+def load_image(path: Path, invert: str = "auto", digits: bool = True) -> np.ndarray:
     """An image file as a 28×28 float array in [0, 1] with MNIST's conventions: grey, white
     digit on black (dark-on-light pictures are inverted), the digit scaled to fit a 20×20 box and
-    centred by its centre of mass in the 28×28 frame, as the MNIST images were made."""
+    centred by its centre of mass in the 28×28 frame, as the MNIST images were made. With
+    ``digits=False`` (Fashion-MNIST) the whole picture is resized to 28×28 instead."""
     if not path.exists():
         raise CLIError(f"image {path} does not exist")
     if path.suffix.lower() == ".npy":
@@ -80,6 +81,15 @@ def load_image(path: Path, invert: str = "auto") -> np.ndarray:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise CLIError(f"{path} is not a readable image ({exc.__class__.__name__}: {exc})") \
             from None
+    if not digits:
+        from PIL import Image
+
+        border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+        if invert == "yes" or (invert == "auto" and border.mean() > 0.5):
+            grey = 1.0 - grey  # Fashion-MNIST items are light on a black background too
+        small = Image.fromarray((grey * 255).astype(np.uint8)).resize(
+            (28, 28), Image.Resampling.LANCZOS)
+        return np.asarray(small, dtype=np.float64) / 255.0
     return to_mnist_frame(grey, invert)
 
 
@@ -129,7 +139,7 @@ def predict(args) -> int:
         truth = int(dataset.targets[args.index])
         source = f"test image {args.index}"
     else:
-        pixels = load_image(args.file)
+        pixels = load_image(args.file, digits=config["dataset"] == "mnist")
         source = str(args.file)
     x = ((pixels.astype(np.float32) - np.float32(mean)) / np.float32(std))[None, None]
     probs, _, _ = evaluate_arrays(model, x, np.zeros(1, dtype=np.int64))
