@@ -471,6 +471,17 @@ class RNNBase(Module):
                 self._flat_weights_names.extend(names)
         self.reset_parameters(generator)
 
+    def flatten_parameters(self) -> None:
+        """PyTorch's cuDNN weight-compaction hook: nothing to do on the CPU (kept so that code
+        written for ``torch.nn.LSTM`` runs unchanged)."""
+
+    @property
+    def all_weights(self) -> list:
+        """The parameters grouped per layer and direction, in PyTorch's order."""
+        per = 4 if self.bias and not self.single_bias else (3 if self.bias else 2)
+        names = self._flat_weights_names
+        return [[self.__dict__[n] for n in names[i:i + per]] for i in range(0, len(names), per)]
+
     @property
     def _name(self) -> str:
         return {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(self.mode, self.mode)
