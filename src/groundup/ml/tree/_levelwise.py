@@ -93,7 +93,12 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
 
 def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats):
     """Best cut per node over its candidate features: one sort of ``node·n_bins + code`` per
-    candidate column (a chunk of columns per call) sorts every node's rows at once."""
+    candidate column (a chunk of columns per call, column-major) sorts every node's rows at once.
+
+    Rows with equal keys (same node, same code) form a group; the statistics are summed per group
+    with one ``bincount`` (for classification the class goes into the index, so no one-hot rows are
+    gathered) and cumulatively summed over groups: a node's left statistics at a cut are the
+    running sum at the cut minus the running sum before the node's first group."""
     m, q = feats.shape
     codes, nb = b.binning.codes, b.binning.n_bins
     crit = b.criterion
@@ -105,26 +110,44 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
     best_next = np.zeros(m, dtype=np.intp)
     best_L = np.zeros((m, S))
     st = stats[order]
-    base_idx = seg_start - 1
+    classify = b.class_index is not None
+    if classify:
+        C = S - 1
+        cls_o = b.class_index[order].astype(np.intp)
+        w_o = b._row_weight[order]
     same_node = row_node[:-1] == row_node[1:]
-    key_base = (row_node.astype(np.int64) * nb)[:, None]
+    key_base = (row_node.astype(np.int64) * nb)[None, :]
     chunk = max(1, _CHUNK_ELEMENTS // max(1, n * S))
     for start in range(0, q, chunk):
         ks = np.arange(start, min(q, start + chunk))
-        F = feats[row_node[:, None], ks[None, :]]  # (n, qc) the feature of column k in each row's node
-        key = key_base + codes[order[:, None], F]
-        perm = np.argsort(key, axis=0, kind="stable")
-        skey = np.take_along_axis(key, perm, axis=0)
-        # node boundaries survive the sort (the node is the key's major part)
-        cum = np.cumsum(st[perm], axis=0)  # (n, qc, S)
-        ci, cj = np.nonzero((skey[:-1] != skey[1:]) & same_node[:, None])
+        qc = len(ks)
+        F = feats[row_node[None, :], ks[:, None]]  # (qc, n) the feature of column k in each row's node
+        key = key_base + codes[order[None, :], F]
+        perm = np.argsort(key, axis=1, kind="stable")
+        skey = np.take_along_axis(key, perm, axis=1)  # node boundaries survive the sort
+        new_group = np.empty((qc, n), dtype=bool)
+        new_group[:, 0] = True
+        np.not_equal(skey[:, 1:], skey[:, :-1], out=new_group[:, 1:])
+        gid = np.cumsum(new_group.ravel()) - 1
+        G = int(gid[-1]) + 1
+        pf = perm.ravel()
+        gs = np.empty((G, S))
+        if classify:
+            gs[:, 0] = np.bincount(gid, weights=st[pf, 0], minlength=G)
+            gs[:, 1:] = np.bincount(gid * C + cls_o[pf], weights=w_o[pf], minlength=G * C).reshape(G, C)
+        else:
+            for s_ in range(S):
+                gs[:, s_] = np.bincount(gid, weights=st[pf, s_], minlength=G)
+        cum = np.cumsum(gs, axis=0)
+        # cut after sorted position ci of column cj: the key changes, the node does not
+        cj, ci = np.nonzero(new_group[:, 1:] & same_node[None, :])
         node_c = row_node[ci]
         keep = valid[node_c, ks[cj]]
         ci, cj, node_c = ci[keep], cj[keep], node_c[keep]
         if len(ci) == 0:
             continue
-        start_c = base_idx[node_c]
-        L = cum[ci, cj] - np.where((start_c >= 0)[:, None], cum[np.maximum(start_c, 0), cj], 0.0)
+        g0 = gid[cj * n + seg_start[node_c]]  # the node's first group in this column
+        L = cum[gid[cj * n + ci]] - np.where((g0 > 0)[:, None], cum[np.maximum(g0 - 1, 0)], 0.0)
         R = totals[node_c] - L
         ok = (L[:, 0] >= b.min_samples_leaf) & (R[:, 0] >= b.min_samples_leaf)
         wl, wr = crit.weight(L), crit.weight(R)
@@ -145,8 +168,8 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
         wn = wn[better]
         best_val[wn], best_pos[wn] = sc[better], ps[better]
         best_feat[wn] = feats[wn, ks[cj[win]]]
-        best_bin[wn] = skey[ci[win], cj[win]] - wn * nb
-        best_next[wn] = skey[ci[win] + 1, cj[win]] - wn * nb
+        best_bin[wn] = skey[cj[win], ci[win]] - wn * nb
+        best_next[wn] = skey[cj[win], ci[win] + 1] - wn * nb
         best_L[wn] = L[win]
     has = np.isfinite(best_val)
     thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
