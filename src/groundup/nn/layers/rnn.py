@@ -309,22 +309,26 @@ class GRURecurrence(Function):
         dx = np.empty((T, B, 3 * H), dtype=out.dtype)
         dhp = np.empty((T, B, 3 * H), dtype=out.dtype)
         dh = np.zeros((B, H), dtype=out.dtype)
+        # factors of all steps at once: σ'(r), σ'(z)·(h_{t−1} − n), (1 − z)(1 − n²)
+        drz = rz * (1.0 - rz)
+        zz = rz[:, :, H:]
+        hprev_all = np.empty_like(out)
+        if reverse:
+            hprev_all[:T - 1], hprev_all[T - 1] = out[1:], h0a
+        else:
+            hprev_all[1:], hprev_all[0] = out[:T - 1], h0a
+        hprev_all -= ns
+        drz[:, :, H:] *= hprev_all
+        dn = (1.0 - zz) * (1.0 - ns * ns)
         for t in _order(T, not reverse):
             r, z = rz[t, :, :H], rz[t, :, H:]
-            n = ns[t]
-            p = _prev(t, T, reverse)
-            hprev = h0a if p is None else out[p]
             dht = g[t] + dh
             d = dx[t]
             dr, dz, dan = d[:, :H], d[:, H:2 * H], d[:, 2 * H:]
-            np.subtract(hprev, n, out=dz)
-            dz *= dht
-            dz *= z * (1.0 - z)
-            np.subtract(1.0, z, out=dan)
-            dan *= dht
-            dan *= 1.0 - n * n
+            np.multiply(dht, drz[t, :, H:], out=dz)
+            np.multiply(dht, dn[t], out=dan)
             np.multiply(dan, hpn[t], out=dr)
-            dr *= r * (1.0 - r)
+            dr *= drz[t, :, :H]
             e = dhp[t]
             e[:, :2 * H] = d[:, :2 * H]
             np.multiply(dan, r, out=e[:, 2 * H:])
