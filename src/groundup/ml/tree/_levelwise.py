@@ -159,9 +159,14 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
         nodes = node_c[idx]
         pos = ci[idx] - seg_start[nodes]
         # best per node; ties go to the earlier cut position, then the earlier feature (the
-        # reference finder's order)
-        o = np.lexsort((cj[idx], pos, -score, nodes))
-        first = o[np.r_[True, nodes[o][1:] != nodes[o][:-1]]]
+        # reference finder's order): a running maximum per node, then the smallest tie key
+        top = np.full(m, -np.inf)
+        np.maximum.at(top, nodes, score)
+        tie = np.flatnonzero(score == top[nodes])
+        tie_key = pos[tie] * qc + cj[idx[tie]]
+        low = np.full(m, np.iinfo(np.intp).max)
+        np.minimum.at(low, nodes[tie], tie_key)
+        first = tie[tie_key == low[nodes[tie]]]
         wn, sc, ps = nodes[first], score[first], pos[first]
         better = (sc > best_val[wn]) | ((sc == best_val[wn]) & (ps < best_pos[wn]))
         win = idx[first[better]]
