@@ -45,6 +45,13 @@ def _n_bootstrap(max_samples, n):
                           f"pass None, an int in [1, {n}] or a float in (0, 1]"))
 
 
+# joblib's preferred backend for the trees: threads share the binned data without copies and
+# start at once (worker processes take seconds to spawn and import); the level-wise builder spends
+# most of its time in NumPy calls that release the GIL. A ``joblib.parallel_backend`` context
+# (loky, Dask, Ray) still overrides this hint.
+_PREFER = "threads"
+
+
 def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw):
     rng = np.random.default_rng(seed)
     n = len(sample_weight)
@@ -102,8 +109,7 @@ class BaseForest(BaseEstimator):
                 tree.classes_, tree.n_classes_ = self.classes_, self.n_classes_
             trees.append(tree)
         trees[0]._validate_params(n)  # bad parameters fail before any work
-        # processes (joblib's default loky backend): the per-node Python work would hold the GIL
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+        self.estimators_ = Parallel(n_jobs=self.n_jobs, prefer=_PREFER)(
             delayed(_grow_tree)(t, binning, y_encoded, sample_weight, s, self.bootstrap, n_draw)
             for t, s in zip(trees, seeds))
         self._seeds = seeds
