@@ -1,6 +1,6 @@
 """A character-level language model on text that ships with Python itself (the source of the
-standard library's ``textwrap`` module by default, or any stdlib module: ``--module argparse``), so
-it runs offline on any machine.
+standard library's ``textwrap`` and ``argparse`` modules by default, or any others:
+``--module json,string``), so it runs offline on any machine.
 
 Model: a small decoder-only transformer (token embedding + sinusoidal positions → causal
 TransformerEncoder → Linear to the vocabulary); ``--arch lstm`` uses a 2-layer LSTM instead.
@@ -27,8 +27,10 @@ from groundup.nn import functional as F
 from groundup.optim import Adam
 
 
-def corpus(module: str = "textwrap") -> str:
-    return inspect.getsource(importlib.import_module(module))
+def corpus(modules: str = "textwrap,argparse") -> str:
+    """The source code of the named standard-library modules (comma-separated), concatenated."""
+    return "\n".join(inspect.getsource(importlib.import_module(m.strip()))
+                     for m in modules.split(","))
 
 
 class CharTransformer(nn.Module):
@@ -85,7 +87,8 @@ def generate(model, stoi, itos, prompt: str, n: int, temperature: float = 1.0,
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--module", default="textwrap")
+    ap.add_argument("--module", default="textwrap,argparse",
+                    help="standard-library modules whose source is the corpus (comma-separated)")
     ap.add_argument("--arch", choices=["transformer", "lstm"], default="transformer")
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -102,7 +105,7 @@ def main(argv=None) -> dict:
     split = int(0.9 * len(data))
     train, val = data[:split], data[split:]
     V, C = len(chars), args.context
-    print(f"corpus: {args.module}.py, {len(text):,} characters, vocabulary {V}")
+    print(f"corpus: source of {args.module}, {len(text):,} characters, vocabulary {V}")
     model = (CharTransformer(V, context=C) if args.arch == "transformer"
              else CharLSTM(V, context=C))
     opt = Adam(model.parameters(), lr=args.lr)
