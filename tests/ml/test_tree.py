@@ -203,3 +203,57 @@ def test_levelwise_builder_grows_the_reference_tree(kind, monkeypatch):
     ref = make().fit(X, y, sample_weight=w)
     _assert_same_tree(fast.tree_, ref.tree_)
     np.testing.assert_array_equal(fast.tree_.missing_go_to_left, ref.tree_.missing_go_to_left)
+
+
+def test_levelwise_lazy_feature_draw_matches_full_scan():
+    # candidate features per node are checked for constancy a few columns at a time; the result
+    # must equal the plain rule: per node, the non-constant features in a random order, then the
+    # constant ones (the first max_features of them), with each candidate's min and max code
+    from types import SimpleNamespace
+
+    from groundup.ml.tree._levelwise import _candidate_features
+
+    rng = np.random.default_rng(3)
+    n, p = 400, 50
+    X = rng.integers(0, 4, size=(n, p)).astype(float)
+    X[:, ::3] = 0.0  # constant everywhere
+    X[:200, 1::3] = 1.0  # constant in the first nodes only
+    binning = bin_features(X)
+    codes = binning.codes
+    seg_len = np.array([60, 140, 3, 97, 100])
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    order = rng.permutation(n)
+    m = len(seg_len)
+    for q, splitter in [(4, "best"), (7, "random"), (30, "best"), (50, "random"), (50, "best")]:
+        b = SimpleNamespace(binning=binning, max_features=q, splitter=splitter, rng=np.random.default_rng(q))
+        feats, valid, lo, hi = _candidate_features(b, order, seg_start, seg_len, m, p)
+        # the plain rule: all features' min/max, then sort the random keys with constants last
+        sub_min = np.array([codes[order[s : s + k]].min(axis=0) for s, k in zip(seg_start, seg_len)])
+        sub_max = np.array([codes[order[s : s + k]].max(axis=0) for s, k in zip(seg_start, seg_len)])
+        nonconst = sub_min != sub_max
+        if q >= p and splitter != "random":
+            ref = np.broadcast_to(np.arange(p), (m, p))
+        else:
+            keys = np.random.default_rng(q).random((m, p))
+            ref = np.argsort(np.argsort(keys, axis=1), axis=1)  # rank of each feature in the node's order
+            ref = np.argsort(ref + p * ~nonconst, axis=1, kind="stable")[:, :q]
+        np.testing.assert_array_equal(feats, ref)
+        np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
+        np.testing.assert_array_equal(lo, np.take_along_axis(sub_min, ref, axis=1))
+        np.testing.assert_array_equal(hi, np.take_along_axis(sub_max, ref, axis=1))
+
+
+@pytest.mark.parametrize("splitter", ["best", "hist"])
+def test_constant_features_dropped_below_a_node_same_tree_as_sklearn(splitter):
+    # sparse "pixel" data: many columns constant overall or constant inside nodes; features found
+    # constant in a node's histogram are skipped in its subtree, the tree stays scikit-learn's
+    rng = np.random.default_rng(0)
+    n, p = 3000, 60
+    X = np.where(rng.random((n, p)) < 0.15, rng.integers(1, 9, (n, p)), 0).astype(float)
+    X[:, :10] = 0.0
+    X[X[:, 20] > 0, 30:40] = 0.0
+    y = (X[:, 20] + X[:, 25] + 2 * X[:, 31] > 6).astype(int) + (X[:, 45] > 3)
+    kw = dict(max_depth=6, min_samples_leaf=30)
+    ours = DecisionTreeClassifier(splitter=splitter, **kw).fit(X, y)
+    theirs = sk_tree.DecisionTreeClassifier(random_state=0, **kw).fit(X, y)
+    _assert_same_tree(ours.tree_, theirs.tree_)

@@ -35,29 +35,40 @@ class Split:
     right_stats: np.ndarray
 
 
-def node_histogram(codes, rows, features, stats_rows, n_bins, class_index=None, class_weight=None):
+def node_histogram(codes, rows, features, stats_rows, n_bins, class_index=None, class_weight=None,
+                   unit_weight=False):
     """Histogram ``(len(features), n_bins, S)`` of per-sample statistics over the bins.
 
     One ``np.bincount`` per statistic column over all features at once (flat index
     ``feature·n_bins + code``). For classification (``class_index`` given) the class goes into the
-    flat index too, so a single weighted bincount yields all class counts.
+    flat index too, so a single weighted bincount yields all class counts (``unit_weight``: every
+    weight and count is one, so an unweighted integer count gives both the class counts and the
+    sample counts).
     """
     q = len(features)
     sub = codes[np.ix_(rows, features)] if q != codes.shape[1] else codes[rows]
-    flat = sub.astype(np.intp)
-    flat += (np.arange(q, dtype=np.intp) * n_bins)[None, :]
     S = stats_rows.shape[1]
     hist = np.empty((q, n_bins, S))
     size = q * n_bins
     if class_index is not None:
         n_classes = S - 1
-        cls_flat = flat * n_classes + class_index[rows][:, None]
-        w = np.broadcast_to(class_weight[rows][:, None], flat.shape)
-        hist[:, :, 1:] = np.bincount(cls_flat.ravel(), weights=w.ravel(), minlength=size * n_classes).reshape(
-            q, n_bins, n_classes
-        )
-        hist[:, :, 0] = np.bincount(flat.ravel(), minlength=size).reshape(q, n_bins)
+        # flat index (feature·n_bins + code)·n_classes + class, built in place
+        cls_flat = sub.astype(np.intp)
+        cls_flat *= n_classes
+        cls_flat += class_index[rows][:, None]
+        cls_flat += (np.arange(q, dtype=np.intp) * (n_bins * n_classes))[None, :]
+        cls_flat = cls_flat.ravel()
+        if unit_weight:
+            counts = np.bincount(cls_flat, minlength=size * n_classes).reshape(q, n_bins, n_classes)
+            hist[:, :, 1:] = counts
+            hist[:, :, 0] = counts.sum(axis=2)
+            return hist
+        w = np.broadcast_to(class_weight[rows][:, None], sub.shape).ravel()
+        hist[:, :, 1:] = np.bincount(cls_flat, weights=w, minlength=size * n_classes).reshape(q, n_bins, n_classes)
+        hist[:, :, 0] = np.bincount(cls_flat // n_classes, minlength=size).reshape(q, n_bins)
         return hist
+    flat = sub.astype(np.intp)
+    flat += (np.arange(q, dtype=np.intp) * n_bins)[None, :]
     flat = flat.ravel()
     hist[:, :, 0] = np.bincount(flat, minlength=size).reshape(q, n_bins)
     for s in range(1, S):

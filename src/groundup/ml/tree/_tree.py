@@ -179,11 +179,19 @@ class _Builder:
         return self.max_features >= self.n_features and self.splitter != "random"
 
     def _hist(self, rows, features):
-        cw = self.stats[:, 1:].sum(axis=1) if self.class_index is not None else None
         if self.class_index is not None and self._class_weight is None:
-            self._class_weight = cw
+            self._class_weight = self.stats[:, 1:].sum(axis=1)
+            # unit weights and counts: the class counts need no weights (integer counting)
+            self._unit_weight = bool(np.all(self._class_weight == 1.0) and np.all(self.stats[:, 0] == 1.0))
         return node_histogram(self.binning.codes, rows, features, self.stats[rows], self.binning.n_bins,
-                              self.class_index, self._class_weight)
+                              self.class_index, self._class_weight, unit_weight=self._unit_weight)
+
+    @staticmethod
+    def _live_features(hist):
+        """Mask of the features with at least two non-empty bins (the missing bin included) in a
+        node's histogram: the others are constant there and in every descendant, so the children
+        never look at them."""
+        return (hist[:, :, 0] > 0).sum(axis=1) >= 2
 
     # -- candidate features -------------------------------------------------------------
     def _candidate_features(self, rows):
@@ -208,7 +216,9 @@ class _Builder:
         crit = self.criterion
         if self.splitter == "random":
             return self._random_split(record)
-        features = self._candidate_features(rows)
+        features = record.get("features")
+        if features is None:
+            features = self._candidate_features(rows)
         if len(features) == 0:
             return None
         if self._use_hist(len(rows)):
@@ -217,6 +227,8 @@ class _Builder:
                 hist = self._hist(rows, features)
             if self._all_features():
                 record["hist"] = hist
+                record["live"] = self._live_features(hist)
+                record["features"] = features
             return split_from_histogram(hist, total, features, self.binning, crit,
                                         self.min_samples_leaf, self.min_weight_leaf)
         stats_rows, sub_total, cols = self.stats[rows], total, None
@@ -328,10 +340,17 @@ class _Builder:
         left = self._make_record(left_rows, depth, record["node"], True, split.left_stats)
         right = self._make_record(right_rows, depth, record["node"], False, split.right_stats)
         parent_hist = record.pop("hist", None)
+        live = record.pop("live", None)
+        if live is not None:
+            # features constant in the parent stay constant in its children
+            feats = record["features"][live]
+            left["features"] = right["features"] = feats
+            if parent_hist is not None and not live.all():
+                parent_hist = parent_hist[live]
         if parent_hist is not None:
             small, large = (left, right) if len(left_rows) <= len(right_rows) else (right, left)
             if self._use_hist(len(large["rows"])):
-                small_hist = self._hist(small["rows"], self._candidate_features(small["rows"]))
+                small_hist = self._hist(small["rows"], large.get("features", self._candidate_features(small["rows"])))
                 large_hist = parent_hist
                 large_hist -= small_hist  # sibling subtraction, in place: the parent is done
                 large["hist"] = large_hist
@@ -353,6 +372,7 @@ class _Builder:
         of non-zero weight, like scikit-learn, which drops zero-weight samples)."""
         self.stats = stats
         self._class_weight = None
+        self._unit_weight = False
         self._never_pure = never_pure
         if rows is None:
             rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
