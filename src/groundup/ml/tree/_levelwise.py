@@ -306,18 +306,28 @@ def build_levelwise(b, stats, rows, want_rows=True):
         child_w = crit.weight(new_tot)
         child_imp = np.asarray(crit.impurity(new_tot), dtype=np.float64)
         child_val = crit.value(new_tot).reshape(len(new_tot), -1)
-        new_ids = np.empty(2 * len(s_idx), dtype=np.intp)
+        # record the splits and append the children (left then right, node after node) in bulk
         L_list = tree._lists
-        for j, i in enumerate(s_idx):
-            node = int(node_ids[i])
-            L_list["feature"][node] = int(f[i])
-            L_list["threshold"][node] = float(thr[i])
-            L_list["bin_threshold"][node] = int(bins[i])
-            L_list["missing_go_to_left"][node] = int(2 * n_left[j] > n_node[j])
-            for side in (0, 1):
-                c = 2 * j + side
-                new_ids[c] = tree._add_node(node, side == 0, int(new_len[c]), float(child_w[c]), float(child_imp[c]),
-                                            child_val[c], new_tot[c])
+        k = len(s_idx)
+        parents = node_ids[s_idx].tolist()
+        new_ids = len(L_list["feature"]) + np.arange(2 * k)
+        for name, vals in (("feature", f[s_idx]), ("threshold", thr[s_idx].astype(np.float64)),
+                           ("bin_threshold", bins[s_idx]), ("missing_go_to_left", (2 * n_left > n_node).astype(int)),
+                           ("children_left", new_ids[0::2]), ("children_right", new_ids[1::2])):
+            lst = L_list[name]
+            for node, v in zip(parents, vals.tolist()):
+                lst[node] = v
+        L_list["children_left"].extend([-1] * (2 * k))
+        L_list["children_right"].extend([-1] * (2 * k))
+        L_list["feature"].extend([-2] * (2 * k))
+        L_list["threshold"].extend([-2.0] * (2 * k))
+        L_list["impurity"].extend(child_imp.tolist())
+        L_list["n_node_samples"].extend(new_len.tolist())
+        L_list["weighted_n_node_samples"].extend(np.asarray(child_w, dtype=np.float64).tolist())
+        L_list["value"].extend(list(child_val))
+        L_list["missing_go_to_left"].extend([0] * (2 * k))
+        L_list["bin_threshold"].extend([0] * (2 * k))
+        L_list["stats"].extend(list(new_tot))
         node_ids, seg_len, totals = new_ids, new_len, new_tot
         depth += 1
     tree = tree._finalize()
