@@ -103,3 +103,12 @@ def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | No
         upper[j, : len(hi)] = hi
     n_bins_feature = np.array([len(e) + 1 for e in per_feature], dtype=np.intp)
     return Binning(codes, lower, upper, n_bins, has_missing, per_feature, n_bins_feature)
+
+
+def take2d(a: np.ndarray, rows, cols) -> np.ndarray:
+    """``a[rows, cols]`` (index arrays broadcast together) as one 1-D ``take`` on the flat C-order
+    array: several times faster than NumPy's general 2-D fancy indexing on the hot gathers."""
+    a = np.ascontiguousarray(a)
+    idx = np.asarray(rows, dtype=np.intp) * a.shape[1]
+    idx = idx + np.asarray(cols, dtype=np.intp)
+    return a.ravel().take(idx)

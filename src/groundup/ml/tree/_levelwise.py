@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._binning import take2d
+
 _EPSILON = np.finfo(np.float64).eps
 _CHUNK_ELEMENTS = 1 << 22
 
@@ -36,7 +38,7 @@ def _node_min_max(codes, order, seg_start, row_node, cols):
     hi = np.empty((m, w), dtype=codes.dtype)
     step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
     for j in range(0, w, step):
-        sub = codes[order[:, None], cols[row_node, j : j + step]]
+        sub = take2d(codes, order[:, None], take2d(cols, row_node[:, None], np.arange(j, min(w, j + step))[None, :]))
         lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
         hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
     return lo, hi
@@ -121,8 +123,8 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
     for start in range(0, q, chunk):
         ks = np.arange(start, min(q, start + chunk))
         qc = len(ks)
-        F = feats[row_node[None, :], ks[:, None]]  # (qc, n) the feature of column k in each row's node
-        key = key_base + codes[order[None, :], F]
+        F = take2d(feats, row_node[None, :], ks[:, None])  # (qc, n) the feature of column k in each row's node
+        key = key_base + take2d(codes, order[None, :], F)
         perm = np.argsort(key, axis=1, kind="stable")
         skey = np.take_along_axis(key, perm, axis=1)  # node boundaries survive the sort
         new_group = np.empty((qc, n), dtype=bool)
@@ -192,7 +194,7 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
     draw = vlo + b.rng.random((m, q)) * (vhi - vlo)
     # rows' values (exact codes: the code's value) against their node's thresholds
     F = feats[row_node]  # (n, q)
-    c = codes[order[:, None], F]
+    c = take2d(codes, order[:, None], F)
     go_left = lower[F, c] <= draw[row_node]
     n = len(order)
     flat = (row_node[:, None] * q + np.arange(q)).ravel()
@@ -290,7 +292,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
         # partition the split nodes' rows: left child then right child, node after node
         split_rows = np.repeat(has, seg_len)
         order, row_node = order[split_rows], row_node[split_rows]
-        go_left = codes[order, f[row_node]] <= bins[row_node]
+        go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
         s_idx = np.flatnonzero(has)
         rank = np.full(m, -1)
         rank[s_idx] = np.arange(len(s_idx))

@@ -46,7 +46,7 @@ def node_histogram(codes, rows, features, stats_rows, n_bins, class_index=None, 
     sample counts).
     """
     q = len(features)
-    sub = codes[np.ix_(rows, features)] if q != codes.shape[1] else codes[rows]
+    sub = codes[rows][:, features] if q != codes.shape[1] else codes[rows]
     S = stats_rows.shape[1]
     hist = np.empty((q, n_bins, S))
     size = q * n_bins
@@ -163,7 +163,7 @@ def split_by_sorting(codes, rows, features, stats_rows, total, binning, criterio
     miss = binning.missing_code if binning.has_missing else None
     for start in range(0, len(features), chunk):
         feats = features[start : start + chunk]
-        sub = codes[np.ix_(rows, feats)]
+        sub = codes[rows][:, feats]  # rows, then columns: faster than np.ix_
         if miss is None:  # constant features cannot split: drop them before sorting
             keep = sub.min(axis=0) != sub.max(axis=0)
             if not keep.all():

@@ -12,6 +12,7 @@ import heapq
 
 import numpy as np
 
+from ._binning import take2d
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
 
 TREE_LEAF = -1
@@ -205,7 +206,7 @@ class _Builder:
         while need > 0 and pos < self.n_features:
             take = order[pos : pos + max(need * 2, 8)]
             pos += len(take)
-            sub = codes[np.ix_(rows, take)]
+            sub = take2d(codes, rows[:, None], take[None, :])
             nonconstant = take[sub.min(axis=0) != sub.max(axis=0)]
             found.append(nonconstant[:need])
             need -= len(found[-1])
@@ -254,7 +255,7 @@ class _Builder:
         features = self._candidate_features(rows)
         if len(features) == 0:
             return None
-        sub = self.binning.codes[np.ix_(rows, features)].astype(np.intp)
+        sub = take2d(self.binning.codes, rows[:, None], features[None, :]).astype(np.intp)
         lo, hi = sub.min(axis=0), sub.max(axis=0)
         if self.binning.has_missing:
             miss = self.binning.missing_code
