@@ -8,6 +8,10 @@
 
 Run:  uv run python benchmarks/sequence.py [--rounds 3] [--case lstm_epoch] [--batches 200]
 Goals: LSTM epoch ≤ 2.0× PyTorch; transformer forward+backward ≤ 1.5×.
+
+On a shared, heavily loaded 2-core machine multi-threaded BLAS on both sides is dominated by
+contention (OpenBLAS threads spin); ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1``
+gives steadier ratios. Both settings are worth quoting.
 """
 
 from __future__ import annotations
