@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,14 +34,22 @@ def _parser(anchor: str, extra: Callable[[argparse.ArgumentParser], None] | None
     parser.add_argument("--case", action="append", help="run only these cases (repeatable)")
     parser.add_argument("--worker", choices=["groundup", "anchor"], help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the summary to this JSON file")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="pin both sides to N BLAS/OpenMP threads (fairer on a busy machine)")
     if extra is not None:
         extra(parser)
     return parser
 
 
-def _run_worker(script: str, side: str, case: str, passthrough: list[str]) -> dict | None:
+def _run_worker(script: str, side: str, case: str, passthrough: list[str],
+                threads: int | None = None) -> dict | None:
     cmd = [sys.executable, script, "--worker", side, "--case", case, *passthrough]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    if threads:
+        # set before the worker starts, so OpenBLAS and torch size their pools from it
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
         print(f"  {side:>8} {case}: failed: {tail[0]}", file=sys.stderr)
@@ -84,12 +93,14 @@ def main(
     passthrough = [a for a in passthrough if not a.startswith("--case") and a not in (args.case or [])]
     names = args.case or list(cases)
     summary = {}
-    print(f"groundup vs {anchor}: {args.rounds} alternating rounds, each side in its own process")
+    pinned = f", {args.threads} thread(s) each" if args.threads else ""
+    print(f"groundup vs {anchor}: {args.rounds} alternating rounds, each side in its own "
+          f"process{pinned}")
     for name in names:
         runs: dict[str, list[dict]] = {"groundup": [], "anchor": []}
         for _ in range(args.rounds):
             for side in ("groundup", "anchor"):
-                result = _run_worker(sys.argv[0], side, name, passthrough)
+                result = _run_worker(sys.argv[0], side, name, passthrough, args.threads)
                 if result is not None:
                     runs[side].append(result)
         row = {}

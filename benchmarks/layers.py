@@ -18,16 +18,7 @@ every multi-threaded GEMM wait for a time slice, which swamps what is being meas
 
 from __future__ import annotations
 
-import os
-import sys
-
-if "--threads" in sys.argv:  # must happen before numpy/torch start their thread pools
-    _n = sys.argv[sys.argv.index("--threads") + 1]
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = _n
-
 import numpy as np  # noqa: E402
-
 from _harness import main, median_time  # noqa: E402
 
 SHAPES = {
@@ -38,8 +29,6 @@ SHAPES = {
 
 def _extra(parser) -> None:
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per process")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/OpenMP threads for both sides (default: the libraries' own)")
 
 
 def _data(shape, seed=0):

@@ -15,29 +15,13 @@ Each side runs in its own process, alternating; the ratio is groundup/PyTorch of
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-
-if "--threads" in sys.argv:  # must be set before NumPy loads OpenBLAS
-    _THREADS = sys.argv[sys.argv.index("--threads") + 1]
-    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _THREADS
-else:
-    _THREADS = None
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import main, median_time  # noqa: E402
-
-
-def _torch_threads(torch):
-    if _THREADS is not None:
-        torch.set_num_threads(int(_THREADS))
-
-
-def _extra(parser):
-    parser.add_argument("--threads", help="BLAS / torch threads on both sides")
 
 
 def _batch():
@@ -72,7 +56,6 @@ def torch_mlp_step(args):
     from torch import nn
 
     torch.manual_seed(0)
-    _torch_threads(torch)
     x_np, y_np = _batch()
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
@@ -110,8 +93,7 @@ def _layer_case(make_gu, make_torch, shape, target=False):
     def torch_case(args):
         import torch
 
-        _torch_threads(torch)
-        rng = np.random.default_rng(0)
+            rng = np.random.default_rng(0)
         x = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
         y = torch.from_numpy(rng.integers(0, shape[1], shape[0]))
         layer = make_torch()
@@ -151,4 +133,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    main(CASES, anchor="PyTorch", extra_args=_extra)
+    main(CASES, anchor="PyTorch")

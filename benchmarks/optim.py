@@ -64,7 +64,6 @@ def _torch(case):
 
 def _extra(parser):
     parser.add_argument("--repeats", type=int, default=300, help="timed steps per process")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
 
 
 CASES = {case: (_groundup(case), _torch(case)) for case in CONFIGS}

@@ -674,6 +674,8 @@ def _format_tensor(t: Tensor) -> str:
 class Cast(_function.Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
+    keep_inputs = staticmethod(_function.keep_none)
+
     @staticmethod
     def forward(ctx, a, dtype=None):
         return a.astype(dtype)
@@ -686,6 +688,8 @@ class Cast(_function.Function):
 
 class Clone(_function.Function):
     """A copy; the gradient passes through unchanged."""
+
+    keep_inputs = staticmethod(_function.keep_none)
 
     @staticmethod
     def forward(ctx, a):

@@ -51,7 +51,7 @@ def _seq(node):
 
 
 def _check_grad_shape(node, index, value, grad) -> None:
-    if grad.shape != value.shape:
+    if grad.shape != tuple(value.shape):
         raise ShapeError(hint(
             f"{node.name}.backward returned a gradient of shape {grad.shape} for input {index} "
             f"of shape {value.shape}",
@@ -148,8 +148,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if not needs or gi is None:
                     continue
                 if not isinstance(gi, Tensor):
-                    gi = Tensor(np.asarray(gi, dtype=x.data.dtype))
-                if gi.data.shape != x.data.shape:
+                    gi = Tensor(np.asarray(gi, dtype=x.dtype))
+                if gi.data.shape != x.shape:
                     _check_grad_shape(node, i, x, gi)
                 if x._node is None:
                     deliver_leaf(x, gi)

@@ -74,6 +74,37 @@ class Context:
         self.freed = True
 
 
+class Edge:
+    """Stands in the graph for an input whose value the backward does not need: it keeps the
+    input's shape, dtype and producing node (for the walk back) but not its array, so the memory of
+    intermediate results is released as soon as nothing else uses them."""
+
+    __slots__ = ("shape", "dtype", "_node", "requires_grad", "_version")
+
+    def __init__(self, tensor) -> None:
+        self.shape = tensor.data.shape
+        self.dtype = tensor.data.dtype
+        self._node = tensor._node
+        self.requires_grad = tensor.requires_grad
+        self._version = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+def keep_none(needs_input_grad):
+    """``keep_inputs`` for ops whose backward uses only shapes (add, reshape, sum, ...)."""
+    return (False,) * len(needs_input_grad)
+
+
+def keep_partners(needs_input_grad):
+    """``keep_inputs`` for products: input i is needed only for the *other* input's gradient
+    (∂(ab)/∂a = b), so keep a when b needs a gradient and b when a does."""
+    na, nb = needs_input_grad[0], needs_input_grad[1]
+    return (nb, na) + (False,) * (len(needs_input_grad) - 2)
+
+
 _new_context = Context.__new__
 _counter = [0]
 
@@ -83,6 +114,9 @@ class Function:
 
     # A fused kernel whose backward works on arrays sets this: its second derivative then raises.
     once_differentiable = False
+    # Which inputs the backward reads (a function of needs_input_grad → tuple of bools); None keeps
+    # all. Inputs not kept are replaced by an :class:`Edge`, so their arrays can be freed early.
+    keep_inputs = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -115,10 +149,18 @@ class Function:
         result.grad = None
         result._version = 0
         if record and _state.enabled:
+            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            keep = cls.keep_inputs
+            if keep is not None:
+                # leaves that need a gradient stay (the engine accumulates into them); other
+                # tensors the backward does not read become Edges
+                inputs = tuple(
+                    Edge(x) if (isinstance(x, Tensor) and not k
+                                and (x._node is not None or not x.requires_grad)) else x
+                    for x, k in zip(inputs, keep(needs)))
             ctx.inputs = inputs
-            ctx.needs_input_grad = tuple(
-                isinstance(x, Tensor) and x.requires_grad for x in inputs)
-            # versions of tensor inputs (None for constants) to detect later in-place changes
+            ctx.needs_input_grad = needs
+            # versions of saved tensor inputs (None otherwise) to detect later in-place changes
             ctx.versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
             ctx.freed = False
             ctx.retained = None

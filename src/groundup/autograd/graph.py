@@ -53,7 +53,7 @@ def to_dot(tensor, name: str = "out") -> str:
         lines.append(f'  {node_id(node)} [shape=box, style=filled, fillcolor="#dde8f7", '
                      f'label="{node.name}"];')
         for x in node.inputs:
-            if not isinstance(x, Tensor):
+            if not hasattr(x, "_node"):  # a constant (Python number or array)
                 continue
             if x._node is not None:
                 lines.append(f'  {node_id(x._node)} -> {node_id(node)} [label="{tuple(x.shape)}"];')
@@ -64,7 +64,7 @@ def to_dot(tensor, name: str = "out") -> str:
                     label = f"leaf {tuple(x.shape)}"
                     if x.requires_grad:
                         label += "\\nrequires_grad"
-                    if x.grad is not None:
+                    if getattr(x, "grad", None) is not None:
                         label += f"\\ngrad={_short(x.grad.data)}"
                     color = "#f7e3c8" if x.requires_grad else "#eeeeee"
                     lines.append(f'  {leaf_id(x)} [shape=ellipse, style=filled, '
@@ -110,6 +110,7 @@ def trace(tensor, gradient=None) -> Trace:
     if root is None:
         return Trace()
     # Each node's output value is the tensor a downstream node took as input (the root's is tensor).
+    # (an output that no later op kept — e.g. the input of an add — shows as NaN)
     values = {id(root): tensor.data}
     for node in topological_order([root]):
         for x in node.inputs:
@@ -123,7 +124,7 @@ def trace(tensor, gradient=None) -> Trace:
             op=node.name,
             input_shapes=tuple(getattr(x, "shape", ()) for x in node.inputs),
             output_shape=tuple(grad.shape),
-            value=np.array(values[id(node)]),
+            value=np.array(values.get(id(node), np.nan)),
             grad=grad.data.copy(),
         ))
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from groundup.autograd.function import Function, saved_output
+from groundup.autograd.function import Function, keep_none, keep_partners, saved_output
 from groundup.ops._util import broadcast_shapes, shape_of, unbroadcast
 
 
@@ -22,6 +22,8 @@ def _binary_check(op, a, b):
 
 class Add(Function):
     """a + b."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -42,6 +44,8 @@ class Add(Function):
 class Sub(Function):
     """a − b."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, b):
         try:
@@ -60,6 +64,8 @@ class Sub(Function):
 
 class Mul(Function):
     """a · b; ∂/∂a = b, ∂/∂b = a (the "swap")."""
+
+    keep_inputs = staticmethod(keep_partners)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -81,6 +87,8 @@ class Mul(Function):
 class Div(Function):
     """a / b; ∂/∂a = 1/b, ∂/∂b = −a/b²."""
 
+    keep_inputs = staticmethod(lambda needs: (needs[1], True))
+
     @staticmethod
     def forward(ctx, a, b):
         try:
@@ -100,6 +108,8 @@ class Div(Function):
 
 class Neg(Function):
     """−a."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a):

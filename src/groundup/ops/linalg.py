@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.autograd.function import Function
+from groundup.autograd.function import Function, keep_partners
 from groundup.errors import ShapeError, hint
 from groundup.ops._util import unbroadcast
 
@@ -24,6 +24,8 @@ def _matmul_error(op, sa, sb, reason):
 
 class MatMul(Function):
     """a @ b."""
+
+    keep_inputs = staticmethod(keep_partners)
 
     @staticmethod
     def forward(ctx, a, b):
@@ -46,20 +48,19 @@ class MatMul(Function):
             na, nb = ctx.needs_input_grad
             return (grad * b if na else None), (grad * a if nb else None)
         g = grad
-        A, B = a, b
         if len(sa) == 1:
-            A = a.unsqueeze(0)
             g = g.unsqueeze(-2)
         if len(sb) == 1:
-            B = b.unsqueeze(-1)
             g = g.unsqueeze(-1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
+            B = b.unsqueeze(-1) if len(sb) == 1 else b
             ga = g @ B.transpose(-1, -2)
             if len(sa) == 1:
                 ga = ga.squeeze(-2)
             ga = unbroadcast(ga, sa)
         if ctx.needs_input_grad[1]:
+            A = a.unsqueeze(0) if len(sa) == 1 else a
             gb = A.transpose(-1, -2) @ g
             if len(sb) == 1:
                 gb = gb.squeeze(-1)
@@ -70,6 +71,8 @@ class MatMul(Function):
 class Linear(Function):
     """y = x·Wᵀ + b, fused (one BLAS call forward, two backward). Shapes: x (..., in), W (out, in),
     b (out,). Backward: ∂x = G·W, ∂W = Gᵀ·x (summed over the batch), ∂b = Σ G."""
+
+    keep_inputs = staticmethod(keep_partners)
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):

@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from groundup.autograd.function import Function, saved_output
+from groundup.autograd.function import Function, keep_none, saved_output
 from groundup.errors import ShapeError, hint
 from groundup.ops import elementwise as E
 from groundup.ops._util import normalize_dim, tensor_cls
@@ -34,6 +34,8 @@ def _axis(axes):
 
 class Sum(Function):
     """Σ over ``dim``; backward broadcasts the gradient back: ∂(Σx)/∂x_i = 1."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, axes=None, keepdim=False, dtype=None):
@@ -112,6 +114,8 @@ class MaxAll(Function):
 class MaxDim(Function):
     """Values at precomputed indices along one ``dim`` (max/min with ``dim``); the gradient goes to
     the index returned (the first occurrence at ties, like PyTorch's max(dim))."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, index=None, dim=0, keepdim=False):

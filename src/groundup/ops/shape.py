@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.autograd.function import Function
+from groundup.autograd.function import Function, keep_none
 from groundup.errors import DTypeError, ShapeError, hint
 from groundup.ops._util import normalize_dim, tensor_cls, unbroadcast
 
@@ -22,6 +22,8 @@ def _shape_args(args):
 
 class Reshape(Function):
     """Same elements, new shape (row-major order)."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, shape=()):
@@ -42,6 +44,8 @@ class Reshape(Function):
 class Permute(Function):
     """Reorder axes; backward applies the inverse permutation."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, dims=()):
         ctx.dims = dims
@@ -56,6 +60,8 @@ class Permute(Function):
 class Expand(Function):
     """Broadcast to a larger shape (a view); backward sums over the broadcast axes."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, shape=()):
         return np.broadcast_to(a, shape)
@@ -67,6 +73,8 @@ class Expand(Function):
 
 class Repeat(Function):
     """Tile the tensor ``reps`` times along each axis (PyTorch's ``repeat``, NumPy's ``tile``)."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, reps=()):
@@ -112,6 +120,8 @@ def _normalize_key(key):
 class Index(Function):
     """a[key] for basic slices, integer arrays and bool masks."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, key=(), basic=True):
         ctx.key, ctx.basic = key, basic
@@ -131,6 +141,8 @@ class Index(Function):
 
 class IndexAdd(Function):
     """zeros(shape) with ``grad`` added at ``key`` (repeated indices accumulate): Index's adjoint."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, g, key=(), basic=True, shape=()):
@@ -156,6 +168,8 @@ def _gather_index(index, dim):
 class Gather(Function):
     """out[i][j][k] = a[i][index[i][j][k]][k] for dim=1 (PyTorch's gather)."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, index=None, dim=0):
         ctx.index, ctx.dim = index, dim
@@ -168,6 +182,8 @@ class Gather(Function):
 
 class ScatterAdd(Function):
     """zeros(shape) with src added at ``index`` along ``dim``: the adjoint of gather."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, src, index=None, dim=0, shape=()):
@@ -183,6 +199,8 @@ class ScatterAdd(Function):
 
 class Cat(Function):
     """Concatenate along ``dim``; backward slices the gradient back into the pieces."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, *arrays, dim=0):
@@ -206,6 +224,8 @@ class Cat(Function):
 class Stack(Function):
     """Stack equal shapes along a new axis ``dim``."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, *arrays, dim=0):
         ctx.dim = dim
@@ -222,6 +242,8 @@ class Stack(Function):
 class Pad(Function):
     """Constant padding; ``widths`` is NumPy's per-axis ((before, after), ...)."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, widths=(), value=0.0):
         ctx.widths = widths
@@ -236,6 +258,8 @@ class Pad(Function):
 class Flip(Function):
     """Reverse the order of elements along ``dims``."""
 
+    keep_inputs = staticmethod(keep_none)
+
     @staticmethod
     def forward(ctx, a, dims=()):
         ctx.dims = dims
@@ -248,6 +272,8 @@ class Flip(Function):
 
 class Roll(Function):
     """Shift elements cyclically along ``dims`` by ``shifts``."""
+
+    keep_inputs = staticmethod(keep_none)
 
     @staticmethod
     def forward(ctx, a, shifts=(), dims=None):
