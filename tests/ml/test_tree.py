@@ -257,3 +257,16 @@ def test_constant_features_dropped_below_a_node_same_tree_as_sklearn(splitter):
     ours = DecisionTreeClassifier(splitter=splitter, **kw).fit(X, y)
     theirs = sk_tree.DecisionTreeClassifier(random_state=0, **kw).fit(X, y)
     _assert_same_tree(ours.tree_, theirs.tree_)
+
+
+def test_take2d_equals_fancy_indexing():
+    from groundup.ml.tree._binning import take2d
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, size=(50, 13)).astype(np.uint8)
+    rows = rng.integers(0, 50, size=(7, 1))
+    cols = rng.integers(0, 13, size=(7, 5))
+    np.testing.assert_array_equal(take2d(a, rows, cols), a[rows, cols])
+    np.testing.assert_array_equal(take2d(a, rows[:, 0], cols[:, 0]), a[rows[:, 0], cols[:, 0]])
+    f = np.asfortranarray(a)  # any layout in, same values out
+    np.testing.assert_array_equal(take2d(f, rows, cols), a[rows, cols])
