@@ -82,7 +82,10 @@ class Linear(Function):
                 f"expected (..., {weight.shape[1]})",
                 "the input's last dimension must equal in_features (flatten images first)",
             ))
-        out = x @ weight.T
+        if x.ndim > 2:  # one GEMM over all leading axes, not one per batch entry
+            out = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (-1,))
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias
         return out
@@ -91,10 +94,12 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
         gx = gw = gb = None
+        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
         if ctx.needs_input_grad[0]:
-            gx = grad @ weight
+            gx = g2 @ weight
+            if grad.ndim != 2:
+                gx = gx.reshape(ctx.shapes[0])
         if ctx.needs_input_grad[1] or (bias is not None and ctx.needs_input_grad[2]):
-            g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
             if ctx.needs_input_grad[1]:
                 x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
                 gw = g2.transpose(0, 1) @ x2
