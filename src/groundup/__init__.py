@@ -9,19 +9,57 @@ __version__ = "0.1.0"
 
 from groundup import autograd  # noqa: E402
 from groundup.autograd.grad_mode import (  # noqa: E402
-    enable_grad, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
 )
 from groundup.creation import (  # noqa: E402
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
-    randn_like, randperm, tensor, zeros, zeros_like,
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from groundup.ops import *  # noqa: E402,F403
 from groundup.random import (  # noqa: E402
-    Generator, default_generator, get_rng_state, manual_seed, seed, set_rng_state,
+    Generator,
+    default_generator,
+    get_rng_state,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
 from groundup.tensor import (  # noqa: E402
-    Tensor, bool_, float16, float32, float64, int8, int16, int32, int64, uint8,
+    Tensor,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
 )
 
 # PyTorch's dtype aliases (bound here only, so that builtins stay intact inside the library).

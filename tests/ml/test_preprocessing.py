@@ -10,7 +10,13 @@ from hypothesis.extra.numpy import arrays
 from sklearn import preprocessing as skp
 
 from groundup.errors import NotFittedError
-from groundup.ml.preprocessing import LabelEncoder, MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler
+from groundup.ml.preprocessing import (
+    LabelEncoder,
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
+)
 from groundup.ml.testing import check_estimator
 
 finite_matrices = arrays(

@@ -52,10 +52,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Accumulate gradients of several ``tensors`` at once (each with its ``grad_tensors``)."""
+    import numpy as np
+
     from groundup.autograd.engine import run_backward
     from groundup.tensor import Tensor
-
-    import numpy as np
 
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None:

@@ -25,7 +25,6 @@ def _short(arr, limit=6) -> str:
 def to_dot(tensor, name: str = "out") -> str:
     """Graphviz DOT text of the graph behind ``tensor``: box nodes for ops (with output shape),
     ellipses for leaves (with shape and, once computed, their gradient)."""
-    from groundup.tensor import Tensor
 
     lines = ["digraph groundup {", '  rankdir="BT";', '  node [fontname="Helvetica"];']
     seen: set[int] = set()

@@ -189,8 +189,12 @@ def read_config(run: Path) -> dict:
 def load_trained_model(run: Path):
     """``(model in eval mode, config)`` from a run folder's config and model.safetensors (or, when
     training was interrupted, the checkpoint's weights)."""
-    from groundup.train.checkpoint import load_checkpoint, load_weights, split_arrays, \
-        validate_model_arrays
+    from groundup.train.checkpoint import (
+        load_checkpoint,
+        load_weights,
+        split_arrays,
+        validate_model_arrays,
+    )
 
     config = read_config(run)
     model = build_model(config)

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from groundup.cli._setup import CLIError, class_names, load_split, load_trained_model, \
-    read_config, test_arrays
+from groundup.cli._setup import (
+    CLIError,
+    class_names,
+    load_split,
+    load_trained_model,
+    read_config,
+    test_arrays,
+)
 
 
 # -------------------------------------------------------------------------------------- evaluate

@@ -320,8 +320,12 @@ def finish_run(model, trainer, test_arrays, test_set, run_dir: Path, history, tr
     """Test metrics, metrics.json and the four pictures."""
     from groundup.metrics import confusion_matrix, precision_recall_fscore_support
     from groundup.train.checkpoint import atomic_write_json
-    from groundup.viz.training import plot_confusion_matrix, plot_curves, plot_filters, \
-        plot_mistakes
+    from groundup.viz.training import (
+        plot_confusion_matrix,
+        plot_curves,
+        plot_filters,
+        plot_mistakes,
+    )
 
     images, labels = test_arrays
     probs, pred, loss = evaluate_arrays(model, images, labels)

@@ -8,21 +8,43 @@ learned attributes end in ``_``, ``get_params``/``set_params``/``clone`` work, a
 """
 
 from groundup.ml import (
-    base, decomposition, ensemble, linear_model, manifold, model_selection, pipeline,
-    preprocessing, tree, validation,
+    base,
+    decomposition,
+    ensemble,
+    linear_model,
+    manifold,
+    model_selection,
+    pipeline,
+    preprocessing,
+    tree,
+    validation,
 )
 from groundup.ml.base import (
-    BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin, check_is_fitted, clone,
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    check_is_fitted,
+    clone,
 )
 from groundup.ml.decomposition import PCA
 from groundup.ml.ensemble import *  # noqa: F403
 from groundup.ml.linear_model import (
-    ElasticNet, Lasso, LinearRegression, LogisticRegression, Perceptron, Ridge,
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
 )
 from groundup.ml.manifold import TSNE
 from groundup.ml.model_selection import *  # noqa: F403
 from groundup.ml.pipeline import Pipeline, make_pipeline
 from groundup.ml.preprocessing import (
-    LabelEncoder, MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler,
+    LabelEncoder,
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    StandardScaler,
 )
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text

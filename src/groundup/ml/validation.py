@@ -160,7 +160,7 @@ def column_or_1d(y, *, name: str = "y") -> np.ndarray:
     raise ShapeError(
         hint(
             f"{name} must be 1-D of shape (n_samples,), got shape {y.shape}",
-            f"pass a single target column; for several outputs use an estimator that supports them",
+            "pass a single target column; for several outputs use an estimator that supports them",
         )
     )
 

@@ -7,7 +7,18 @@ import importlib.util as _importlib_util
 from groundup.nn import functional, init
 from groundup.nn.containers import ModuleDict, ModuleList, Sequential
 from groundup.nn.layers.activation import (
-    ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Sign, SiLU, Softmax, Softplus, Step,
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Sign,
+    SiLU,
+    Softmax,
+    Softplus,
+    Step,
     Tanh,
 )
 from groundup.nn.layers.dropout import Dropout, Dropout1d, Dropout2d
@@ -15,8 +26,17 @@ from groundup.nn.layers.embedding import Embedding
 from groundup.nn.layers.linear import Flatten, Identity, Linear, Unflatten
 from groundup.nn.layers.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from groundup.nn.losses import (
-    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, FocalLoss, HingeLoss, HuberLoss, KLDivLoss,
-    L1Loss, MSELoss, NLLLoss, SmoothL1Loss,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    FocalLoss,
+    HingeLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
 )
 from groundup.nn.module import Module
 from groundup.nn.parameter import Parameter

@@ -4,13 +4,13 @@ ones (``LeNet5``, the primer's CNN) live in ``models_cnn`` and are re-exported h
 
 from __future__ import annotations
 
+from groundup.nn.autoencoders import VAE, Autoencoder, ConvAutoencoder  # noqa: F401 (re-export)
 from groundup.nn.containers import Sequential
 from groundup.nn.layers import activation as act
 from groundup.nn.layers.dropout import Dropout
 from groundup.nn.layers.linear import Flatten, Linear
 from groundup.nn.layers.normalization import BatchNorm2d
 from groundup.nn.module import Module
-from groundup.nn.autoencoders import VAE, Autoencoder, ConvAutoencoder  # noqa: F401 (re-export)
 
 _ACTIVATIONS = {
     "relu": act.ReLU, "leaky_relu": act.LeakyReLU, "elu": act.ELU, "gelu": act.GELU,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.optim.optimizer import (
-    Optimizer, OptimizerError, _bias_corrections, _check_beta, _check_nonneg, hint,
+    Optimizer,
+    OptimizerError,
+    _bias_corrections,
+    _check_beta,
+    _check_nonneg,
+    hint,
 )
 
 __all__ = ["Adam", "AdamW"]

@@ -9,7 +9,12 @@ import numpy as np
 from groundup.errors import ConvergenceWarning, hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin
 from groundup.ml.linear_model._base import LinearClassifierMixin
-from groundup.ml.validation import check_classification_targets, check_n_features, check_random_state, check_X_y
+from groundup.ml.validation import (
+    check_classification_targets,
+    check_n_features,
+    check_random_state,
+    check_X_y,
+)
 
 __all__ = ["Perceptron"]
 

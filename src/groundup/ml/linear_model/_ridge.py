@@ -6,7 +6,13 @@ import numpy as np
 
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, RegressorMixin
-from groundup.ml.linear_model._base import LinearModel, as_2d_targets, centered_gram, set_coef, solve_spd
+from groundup.ml.linear_model._base import (
+    LinearModel,
+    as_2d_targets,
+    centered_gram,
+    set_coef,
+    solve_spd,
+)
 from groundup.ml.validation import check_n_features, check_X_y
 
 __all__ = ["Ridge"]
