@@ -6,12 +6,18 @@ overhead each), which dominates deep trees with thousands of small nodes. An unl
 grown one *level* at a time instead, with the same result:
 
 * the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
-* each node gets its candidate features (all, or ``max_features`` random non-constant ones);
+* each node gets its candidate features (all, or ``max_features`` random non-constant ones,
+  drawn lazily: constancy is checked on a few columns at a time, never on all features);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
-  node's rows at once; a cumulative sum minus each node's starting offset gives every node's
-  left-child statistics at every cut between distinct values; **random** splits (extra trees):
-  one uniform threshold per node and feature, and the left statistics from one ``bincount``;
-* one vectorised score, a best candidate per node, and one stable partition into the children.
+  node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
+  running sum over groups, minus each node's starting offset, give every node's left-child
+  statistics at every cut between distinct values; **random** splits (extra trees): one uniform
+  threshold per node and feature, and the left statistics from one ``bincount``;
+* one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
+  partition into the children, and the level's nodes recorded in bulk.
+
+Hot 2-D gathers go through :func:`._binning.take2d` (one flat ``take``), several times faster
+than NumPy's general fancy indexing.
 
 Used for data without missing values; the depth-first builder remains the readable reference
 (tests check both give the same tree).
