@@ -98,7 +98,7 @@ def _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf):
         if not ok.any():
             continue
         idx = np.flatnonzero(ok)
-        score = criterion.proxy(L[idx], R[idx])
+        score = criterion.proxy(L, R) if len(idx) == len(L) else criterion.proxy(L[idx], R[idx])
         k = int(np.argmax(score))
         if score[k] > best[0]:
             i = idx[k]
