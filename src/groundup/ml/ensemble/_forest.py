@@ -45,10 +45,10 @@ def _n_bootstrap(max_samples, n):
                           f"pass None, an int in [1, {n}] or a float in (0, 1]"))
 
 
-# joblib's preferred backend for the trees: threads share the binned data without copies and
-# start at once (worker processes take seconds to spawn and import); the level-wise builder spends
-# most of its time in NumPy calls that release the GIL. A ``joblib.parallel_backend`` context
-# (loky, Dask, Ray) still overrides this hint.
+# joblib's preferred backend for the trees: threads start at once and share the binned data.
+# The builder's many NumPy calls hold the GIL part of the time, so two threads overlap only partly;
+# loky worker processes measured slower still on 2 cores (seconds to spawn and import, data passed
+# through memmaps). A ``joblib.parallel_backend`` context (loky, Dask, Ray) overrides this hint.
 _PREFER = "threads"
 
 
