@@ -131,14 +131,19 @@ class Function:
         """Run the op on ``inputs`` and, when needed, record it in the graph."""
         Tensor = _TENSOR
         arrays = []
+        needs = []
         record = False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.data)
                 if x.requires_grad:
                     record = True
+                    needs.append(True)
+                else:
+                    needs.append(False)
             else:
                 arrays.append(x)
+                needs.append(False)
         ctx = _new_context(Context)
         ctx.fn = cls
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -149,19 +154,19 @@ class Function:
         result.grad = None
         result._version = 0
         if record and _state.enabled:
-            needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+            needs = tuple(needs)
             keep = cls.keep_inputs
             if keep is not None:
                 # leaves that need a gradient stay (the engine accumulates into them); other
                 # tensors the backward does not read become Edges
-                inputs = tuple(
-                    Edge(x) if (isinstance(x, Tensor) and not k
+                inputs = tuple([
+                    Edge(x) if (not k and isinstance(x, Tensor)
                                 and (x._node is not None or not x.requires_grad)) else x
-                    for x, k in zip(inputs, keep(needs)))
+                    for x, k in zip(inputs, keep(needs))])
             ctx.inputs = inputs
             ctx.needs_input_grad = needs
             # versions of saved tensor inputs (None otherwise) to detect later in-place changes
-            ctx.versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
+            ctx.versions = tuple([x._version if isinstance(x, Tensor) else None for x in inputs])
             ctx.freed = False
             ctx.retained = None
             _counter[0] += 1
