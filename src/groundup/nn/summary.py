@@ -32,6 +32,7 @@ class ModelSummary:
     trainable_params: int = 0
     input_shape: tuple = ()
     output_shape: tuple = ()
+    notes: list = field(default_factory=list)
 
     @property
     def non_trainable_params(self) -> int:
@@ -52,6 +53,7 @@ class ModelSummary:
                 f"Trainable params: {self.trainable_params:,}",
                 f"Non-trainable params: {self.non_trainable_params:,}",
                 line]
+        out += self.notes
         return "\n".join(out)
 
     __repr__ = __str__
@@ -106,6 +108,24 @@ def summary(model: Module, input_shape, dtype=np.float32, print_summary: bool = 
     result = ModelSummary(rows, sum(p.numel() for p in params),
                           sum(p.numel() for p in params if p.requires_grad),
                           tuple(x.shape), _shape_of(out))
+    result.notes = [_lstm_note(name, m) for name, m in model.named_modules()
+                    if type(m).__name__ == "LSTM"]
     if print_summary:
         print(result)
     return result
+
+
+def _lstm_note(name: str, lstm) -> str:
+    """Explain an LSTM's count: 4 gates × H × (in + H) weights, plus biases — one vector per gate
+    in the course's equations, two (b_ih and b_hh) in PyTorch's layout, which groundup follows."""
+    from groundup.nn.layers.rnn import lstm_parameter_count
+
+    args = (lstm.input_size, lstm.hidden_size, lstm.num_layers, lstm.bidirectional)
+    one = lstm_parameter_count(*args, biases_per_gate=1)
+    two = lstm_parameter_count(*args, biases_per_gate=2)
+    weights = lstm_parameter_count(*args, biases_per_gate=0)
+    h, n_in = lstm.hidden_size, lstm.input_size
+    return (f"note: {name or 'LSTM'} (input {n_in}, hidden {h}) has 4 gates x {h} x ({n_in} + {h}) "
+            f"weights per layer and direction = {weights:,} in all; with one bias vector per "
+            f"gate (the course's equations) {one:,} parameters, with PyTorch's two (b_ih and "
+            f"b_hh, the layout used here) {two:,}.")
