@@ -1,7 +1,12 @@
 """Ensembles: bagging, random forests, extra trees, AdaBoost, gradient and histogram boosting."""
 
 from ._bagging import BaggingClassifier, BaggingRegressor
-from ._forest import ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier, RandomForestRegressor
+from ._forest import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
 from ._gb import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,

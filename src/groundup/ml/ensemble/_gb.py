@@ -21,7 +21,8 @@ from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, che
 from groundup.ml.tree import DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
 from groundup.ml.tree._classes import resolve_max_features, tree_feature_importances
-from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain, SquaredError as SquaredErrorCriterion
+from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
+from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
 from groundup.ml.tree._tree import _Builder
 from groundup.ml.validation import (
     check_array,

@@ -114,7 +114,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
             total += alpha
             out = votes / total
             yield (out[:, 1] - out[:, 0]) / 2 if K == 2 else out  # binary: like scikit-learn's sign
-            
+
     def decision_function(self, X):
         """:meth:`staged_decision_function` after the last round."""
         out = None

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from groundup.errors import NotFittedError, hint
+from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.validation import (
     check_array,
