@@ -131,8 +131,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 t = wanted_nodes[id(node)]
                 prev = leaf_results.get(id(t))
                 leaf_results[id(t)] = g if prev is None else prev + g
-            for x, version in zip(node.inputs, node.versions):
-                if version is not None and version != x._version:
+            for x, version in node.versions:
+                if version != x._version:
                     raise GradError(hint(
                         f"an input of {node.name} (shape {x.shape}) was modified in place after "
                         "it was used, so its saved value is stale",

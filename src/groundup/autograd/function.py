@@ -79,14 +79,13 @@ class Edge:
     input's shape, dtype and producing node (for the walk back) but not its array, so the memory of
     intermediate results is released as soon as nothing else uses them."""
 
-    __slots__ = ("shape", "dtype", "_node", "requires_grad", "_version")
+    __slots__ = ("shape", "dtype", "_node", "requires_grad")
 
     def __init__(self, tensor) -> None:
         self.shape = tensor.data.shape
         self.dtype = tensor.data.dtype
         self._node = tensor._node
         self.requires_grad = tensor.requires_grad
-        self._version = None
 
     @property
     def ndim(self) -> int:
@@ -165,8 +164,8 @@ class Function:
                     for x, k in zip(inputs, keep(needs))])
             ctx.inputs = inputs
             ctx.needs_input_grad = needs
-            # versions of saved tensor inputs (None otherwise) to detect later in-place changes
-            ctx.versions = tuple([x._version if isinstance(x, Tensor) else None for x in inputs])
+            # (tensor, version) of each saved tensor input, to detect later in-place changes
+            ctx.versions = tuple([(x, x._version) for x in inputs if isinstance(x, Tensor)])
             ctx.freed = False
             ctx.retained = None
             _counter[0] += 1
