@@ -95,6 +95,9 @@ def _unwrap(data):
 def _operand(x):
     """An operand of a binary op: Tensors and Python numbers pass through, the rest becomes a
     constant Tensor."""
+    t = type(x)
+    if t is float or t is int or t is Tensor:  # the common cases, without ABC checks
+        return x
     if isinstance(x, (Tensor, numbers.Number)) and not isinstance(x, bool):
         return x
     return Tensor(as_array(x))
