@@ -262,14 +262,17 @@ def _extremum_weights(a, b, grad, pick):
 class Maximum(Function):
     """Elementwise max(a, b); at ties the gradient is split half and half (like PyTorch)."""
 
+    combine = staticmethod(np.maximum)
+    picks_a = staticmethod(np.greater)  # where the gradient goes to a
+
     @staticmethod
     def forward(ctx, a, b):
-        return np.maximum(a, b)
+        return ctx.fn.combine(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.inputs
-        wa = _extremum_weights(a, b, grad, np.greater)
+        wa = _extremum_weights(a, b, grad, ctx.fn.picks_a)
         sa, sb = ctx.shapes
         return unbroadcast(grad * wa, sa), unbroadcast(grad * (1.0 - wa), sb)
 
@@ -277,16 +280,8 @@ class Maximum(Function):
 class Minimum(Maximum):
     """Elementwise min(a, b); at ties the gradient is split half and half (like PyTorch)."""
 
-    @staticmethod
-    def forward(ctx, a, b):
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.inputs
-        wa = _extremum_weights(a, b, grad, np.less)
-        sa, sb = ctx.shapes
-        return unbroadcast(grad * wa, sa), unbroadcast(grad * (1.0 - wa), sb)
+    combine = staticmethod(np.minimum)
+    picks_a = staticmethod(np.less)
 
 
 class Where(Function):
