@@ -68,7 +68,6 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     each node is reached (the teaching ``trace`` uses it).
     """
     Tensor = _function._TENSOR
-    node_grads: dict[int, object] = {}
     root_nodes = []
     leaf_results: dict[int, object] = {}
     wanted = {id(t): t for t in inputs} if inputs is not None else None
@@ -101,21 +100,28 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if root.requires_grad:
                 deliver_leaf(root, g)
             continue
-        key = id(root._node)
-        node_grads[key] = g if key not in node_grads else node_grads[key] + g
-        root_nodes.append(root._node)
+        node = root._node
+        node.acc = g if node.acc is None else node.acc + g
+        root_nodes.append(node)
 
     wanted_nodes = None
     if wanted is not None:
         wanted_nodes = {id(t._node): t for t in inputs if t._node is not None}
 
+    try:  # may raise (a freed graph): done before grad mode changes
+        order = topological_order(root_nodes)
+    except GradError:
+        for node in root_nodes:
+            node.acc = None
+        raise
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
-        for node in topological_order(root_nodes):
-            g = node_grads.pop(id(node), None)
+        for node in order:
+            g = node.acc
             if g is None:
                 continue
+            node.acc = None
             if on_node is not None:
                 on_node(node, g)
             if node.retained is not None:
@@ -154,13 +160,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if x._node is None:
                     deliver_leaf(x, gi)
                 else:
-                    key = id(x._node)
-                    prev = node_grads.get(key)
-                    node_grads[key] = gi if prev is None else prev + gi
+                    parent = x._node
+                    prev = parent.acc
+                    parent.acc = gi if prev is None else prev + gi
             if not retain_graph:
                 node.free()
     finally:
         _state.enabled = prev_mode
+        for node in order:  # after an error part-way, leave no stale sums behind
+            node.acc = None
 
     if inputs is not None:
         results = []

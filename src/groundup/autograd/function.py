@@ -49,12 +49,13 @@ class Context:
     """
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "versions", "seq", "retained", "freed",
-                 "__dict__")
+                 "acc", "__dict__")
 
     def __init__(self, fn) -> None:
         self.fn = fn
         self.freed = False
         self.retained = None
+        self.acc = None
 
     @property
     def name(self) -> str:
@@ -168,6 +169,7 @@ class Function:
             ctx.versions = tuple([(x, x._version) for x in inputs if isinstance(x, Tensor)])
             ctx.freed = False
             ctx.retained = None
+            ctx.acc = None  # the gradient of this node's output, summed during backward
             _counter[0] += 1
             ctx.seq = _counter[0]
             result.requires_grad = True
