@@ -66,36 +66,38 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     Without ``inputs`` leaf gradients are added to ``.grad``; with ``inputs`` (``autograd.grad``)
     their gradients are returned and nothing is accumulated. ``on_node(node, grad)`` is called as
     each node is reached (the teaching ``trace`` uses it).
+
+    The sums ∂L/∂x = Σ upstream gradients are Tensor ops when ``create_graph`` (so they are recorded
+    too); in a first-order backward they are plain NumPy additions, and a node's summed gradient is
+    wrapped in a Tensor only to hand it to the op's ``backward``.
     """
     Tensor = _function._TENSOR
     root_nodes = []
     leaf_results: dict[int, object] = {}
     wanted = {id(t): t for t in inputs} if inputs is not None else None
 
-    def deliver_leaf(leaf, g):
+    def deliver_leaf(leaf, g):  # g: a Tensor with create_graph, else an array
         if wanted is not None:
             if id(leaf) in wanted:
                 prev = leaf_results.get(id(leaf))
                 leaf_results[id(leaf)] = g if prev is None else prev + g
             return
-        if leaf.grad is None:
-            if create_graph:
-                leaf.grad = g
-            else:
-                # Own a fresh array: a pass-through backward may hand the same array to two
-                # leaves, and an in-place update of one grad (clipping) must not change the other.
-                data = g.data
-                if not data.flags.owndata or not data.flags.writeable or id(data) in handed_out:
-                    data = data.copy()
-                handed_out.add(id(data))
-                leaf.grad = Tensor(data)
-        elif create_graph:
-            leaf.grad = leaf.grad + g
+        if create_graph:
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+        elif leaf.grad is None:
+            # Own a fresh array: a pass-through backward may hand the same array to two
+            # leaves, and an in-place update of one grad (clipping) must not change the other.
+            if not g.flags.owndata or not g.flags.writeable or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            leaf.grad = Tensor(g)
         else:
-            leaf.grad.data += g.data
+            leaf.grad.data += g
 
     handed_out: set[int] = set()
     for root, g in zip(roots, root_grads):
+        if not create_graph:
+            g = g.data if isinstance(g, Tensor) else np.asarray(g)
         if root._node is None:
             if root.requires_grad:
                 deliver_leaf(root, g)
@@ -122,17 +124,18 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if g is None:
                 continue
             node.acc = None
+            grad = g if create_graph else Tensor(g)
             if on_node is not None:
-                on_node(node, g)
+                on_node(node, grad)
             if node.retained is not None:
                 out = node.retained()
                 if out is not None and wanted is None:
-                    if out.grad is None:
-                        out.grad = g if create_graph else Tensor(g.data.copy())
-                    elif create_graph:
-                        out.grad = out.grad + g
+                    if create_graph:
+                        out.grad = g if out.grad is None else out.grad + g
+                    elif out.grad is None:
+                        out.grad = Tensor(g.copy())
                     else:
-                        out.grad.data += g.data
+                        out.grad.data += g
             if wanted_nodes is not None and id(node) in wanted_nodes:
                 t = wanted_nodes[id(node)]
                 prev = leaf_results.get(id(t))
@@ -147,15 +150,21 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     ))
             if create_graph:
                 _function.check_twice_differentiable(node)
-            grads = node.fn.backward(node, g)
-            if not isinstance(grads, tuple):
+            grads = node.fn.backward(node, grad)
+            if type(grads) is not tuple:
                 grads = (grads,)
             for i, (x, needs, gi) in enumerate(zip(node.inputs, node.needs_input_grad, grads)):
                 if not needs or gi is None:
                     continue
-                if not isinstance(gi, Tensor):
-                    gi = Tensor(np.asarray(gi, dtype=x.dtype))
-                if gi.data.shape != x.shape:
+                # A backward returns Tensors, or arrays (first-order fast paths, fused kernels).
+                if isinstance(gi, Tensor):
+                    if not create_graph:
+                        gi = gi.data
+                else:
+                    gi = np.asarray(gi, dtype=x.dtype)
+                    if create_graph:
+                        gi = Tensor(gi)
+                if gi.shape != x.shape:
                     _check_grad_shape(node, i, x, gi)
                 if x._node is None:
                     deliver_leaf(x, gi)
@@ -179,6 +188,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     f"one of the inputs (shape {t.shape}) was not used to compute the outputs",
                     "pass allow_unused=True to get None for it",
                 ))
+            if r is not None and not create_graph:
+                r = Tensor(r)
             results.append(r)
         return tuple(results)
     return None

@@ -15,19 +15,10 @@ from groundup.autograd import grad_mode
 from groundup.autograd.function import Function
 from groundup.errors import hint
 from groundup.ops import activation as A
+from groundup.ops._util import sum_to as _sum_to
 from groundup.tensor import Tensor
 
 _state = grad_mode.state
-
-
-def _sum_to(arr: np.ndarray, shape: tuple) -> np.ndarray:
-    """Array form of ``unbroadcast``: sum ``arr`` down to ``shape``."""
-    if arr.shape == shape:
-        return arr
-    lead = arr.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and arr.shape[lead + i] != 1)
-    return arr.sum(axis=axes).reshape(shape)
 
 
 # ----------------------------------------------------------------------------- cross-entropy

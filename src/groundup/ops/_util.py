@@ -34,6 +34,21 @@ def unbroadcast(grad, shape):
     return grad
 
 
+def sum_to(arr: np.ndarray, shape) -> np.ndarray:
+    """Array form of :func:`unbroadcast` (first-order backward fast paths): sum ``arr`` to ``shape``."""
+    ashape = arr.shape
+    if ashape == shape:
+        return arr
+    shape = tuple(shape)
+    lead = len(ashape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and ashape[lead + i] != 1
+    )
+    if axes:
+        arr = arr.sum(axis=axes)
+    return arr.reshape(shape)
+
+
 def broadcast_shapes(op: str, *shapes) -> tuple:
     """The broadcast shape of ``shapes``, or a ShapeError naming ``op`` and the shapes."""
     try:

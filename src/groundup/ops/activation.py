@@ -1,4 +1,8 @@
-"""Activation functions and the (log-)softmax, each a differentiable op."""
+"""Activation functions and the (log-)softmax, each a differentiable op.
+
+As in ``elementwise``, the hot backwards apply their rule to plain arrays when the backward is not
+recorded (first-order ``backward()``), and with Tensor ops when it is (``create_graph=True``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import math
 import numpy as np
 
 from groundup.autograd.function import Function, saved_output
+from groundup.autograd.grad_mode import state as _grad_mode
 from groundup.ops import elementwise as E
 from groundup.ops._util import normalize_dim
 
@@ -25,6 +30,8 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.inputs
+        if not _grad_mode.enabled:  # first-order: the same product on arrays
+            return (grad.data * (a.data > 0),)
         return (grad * (a.data > 0).astype(grad.data.dtype),)
 
 
@@ -166,6 +173,10 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.inputs
+        if not _grad_mode.enabled:  # first-order: the same formula on arrays
+            s = ctx.out
+            gs = grad.data * s
+            return (gs - s * gs.sum(axis=ctx.dim, keepdims=True),)
         s = saved_output(ctx, ctx.out, lambda: softmax(a, ctx.dim))
         gs = grad * s
         return (gs - s * gs.sum(dim=ctx.dim, keepdim=True),)
@@ -185,6 +196,9 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.inputs
+        if not _grad_mode.enabled:  # first-order: the same formula on arrays
+            g = grad.data
+            return (g - np.exp(ctx.out) * g.sum(axis=ctx.dim, keepdims=True),)
         out = saved_output(ctx, ctx.out, lambda: log_softmax(a, ctx.dim))
         return (grad - E.exp(out) * grad.sum(dim=ctx.dim, keepdim=True),)
 

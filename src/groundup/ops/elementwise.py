@@ -1,7 +1,9 @@
 """Elementwise arithmetic and math functions with full NumPy broadcasting.
 
 Each op's backward is written with Tensor ops (so it can itself be differentiated) and reduces its
-gradient to each input's shape with :func:`unbroadcast`.
+gradient to each input's shape with :func:`unbroadcast`. The hot ones also apply the same rule to
+plain arrays when nothing records the backward (a first-order ``backward()``, the training case):
+the numbers are identical, without a Tensor and a Function call per intermediate result.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ import math
 import numpy as np
 
 from groundup.autograd.function import Function, keep_none, keep_partners, saved_output
-from groundup.ops._util import broadcast_shapes, shape_of, unbroadcast
+from groundup.autograd.grad_mode import state as _grad_mode
+from groundup.ops._util import broadcast_shapes, shape_of, sum_to, unbroadcast
+
+
+def value(x):
+    """The array (or Python number) behind an op input: first-order fast paths compute on these."""
+    return getattr(x, "data", x)
 
 
 def _binary_check(op, a, b):
@@ -37,6 +45,9 @@ class Add(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         na, nb = ctx.needs_input_grad
+        if not _grad_mode.enabled:  # first-order: same rule on arrays (see the module docstring)
+            g = grad.data
+            return (sum_to(g, a.shape) if na else None), (sum_to(g, b.shape) if nb else None)
         return (unbroadcast(grad, a.shape) if na else None,
                 unbroadcast(grad, b.shape) if nb else None)
 
@@ -58,6 +69,9 @@ class Sub(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         na, nb = ctx.needs_input_grad
+        if not _grad_mode.enabled:  # first-order: same rule on arrays
+            g = grad.data
+            return (sum_to(g, a.shape) if na else None), (sum_to(-g, b.shape) if nb else None)
         return (unbroadcast(grad, a.shape) if na else None,
                 unbroadcast(-grad, b.shape) if nb else None)
 
@@ -79,6 +93,10 @@ class Mul(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         na, nb = ctx.needs_input_grad
+        if not _grad_mode.enabled:  # first-order: same rule on arrays
+            g = grad.data
+            return ((sum_to(g * value(b), a.shape) if na else None),
+                    (sum_to(g * value(a), b.shape) if nb else None))
         ga = unbroadcast(grad * b, a.shape) if na else None
         gb = unbroadcast(grad * a, b.shape) if nb else None
         return ga, gb
@@ -101,6 +119,10 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.inputs
         na, nb = ctx.needs_input_grad
+        if not _grad_mode.enabled:  # first-order: same rule on arrays
+            g, av, bv = grad.data, value(a), value(b)
+            return ((sum_to(g / bv, a.shape) if na else None),
+                    (sum_to(-g * av / (bv * bv), b.shape) if nb else None))
         ga = unbroadcast(grad / b, a.shape) if na else None
         gb = unbroadcast(-grad * a / (b * b), b.shape) if nb else None
         return ga, gb
@@ -117,7 +139,7 @@ class Neg(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (-grad,)
+        return (-grad.data if not _grad_mode.enabled else -grad,)  # arrays when first-order
 
 
 class Pow(Function):
@@ -158,8 +180,11 @@ class Pow(Function):
         return ga, gb
 
 
-def _unary(name, fwd, bwd, doc, uses_output=False):
-    """Build a one-input Function from its forward (arrays) and backward (Tensors) rules."""
+def _unary(name, fwd, bwd, doc, uses_output=False, arithmetic=True):
+    """Build a one-input Function from its forward (arrays) and backward (Tensors) rules.
+
+    ``arithmetic``: the backward rule uses only + − × ÷, so it runs unchanged on arrays, which a
+    first-order backward does (no Tensor per intermediate result)."""
 
     if uses_output:
 
@@ -170,6 +195,8 @@ def _unary(name, fwd, bwd, doc, uses_output=False):
 
         def backward(ctx, grad):
             (a,) = ctx.inputs
+            if arithmetic and not _grad_mode.enabled:
+                return (bwd(grad.data, a.data, ctx.out),)
             out = saved_output(ctx, ctx.out, lambda: _PUBLIC[name](a))
             return (bwd(grad, a, out),)
 
@@ -180,6 +207,8 @@ def _unary(name, fwd, bwd, doc, uses_output=False):
 
         def backward(ctx, grad):
             (a,) = ctx.inputs
+            if arithmetic and not _grad_mode.enabled:
+                return (bwd(grad.data, a.data, None),)
             return (bwd(grad, a, None),)
 
     cls = type(name, (Function,), {
@@ -210,9 +239,12 @@ Rsqrt = _unary("Rsqrt", lambda a: 1.0 / np.sqrt(a), lambda g, a, out: g * (out *
                "1/√a; derivative −½·a^(−3/2).", uses_output=True)
 Reciprocal = _unary("Reciprocal", np.reciprocal, lambda g, a, out: -g * out * out,
                     "1/a; derivative −1/a².", uses_output=True)
-Abs = _unary("Abs", np.abs, lambda g, a, out: g * sign(a), "|a|; derivative sign(a) (0 at 0).")
-Sin = _unary("Sin", np.sin, lambda g, a, out: g * cos(a), "sin a; derivative cos a.")
-Cos = _unary("Cos", np.cos, lambda g, a, out: -g * sin(a), "cos a; derivative −sin a.")
+Abs = _unary("Abs", np.abs, lambda g, a, out: g * sign(a), "|a|; derivative sign(a) (0 at 0).",
+             arithmetic=False)
+Sin = _unary("Sin", np.sin, lambda g, a, out: g * cos(a), "sin a; derivative cos a.",
+             arithmetic=False)
+Cos = _unary("Cos", np.cos, lambda g, a, out: -g * sin(a), "cos a; derivative −sin a.",
+             arithmetic=False)
 Tanh = _unary("Tanh", np.tanh, lambda g, a, out: g * (1.0 - out * out),
               "tanh a; derivative 1 − tanh² a.", uses_output=True)
 Sigmoid = _unary("Sigmoid", _sigmoid_array, lambda g, a, out: g * (out * (1.0 - out)),

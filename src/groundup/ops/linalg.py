@@ -3,6 +3,9 @@
 Matmul's adjoint for C = A·B is ∂L/∂A = G·Bᵀ and ∂L/∂B = Aᵀ·G (batched over leading axes, then
 reduced with unbroadcast where the batch axes were broadcast). 1-D operands are promoted to a row
 (left) or a column (right) and the promoted axis is removed again, as NumPy and PyTorch do.
+
+A first-order backward (nothing records it) computes the same products on plain arrays: one BLAS
+call each, without a Tensor and a Function call around every transpose, product and sum.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.autograd.function import Function, keep_partners
+from groundup.autograd.grad_mode import state as _grad_mode
 from groundup.errors import ShapeError, hint
-from groundup.ops._util import unbroadcast
+from groundup.ops._util import sum_to, unbroadcast
 
 
 def _matmul_error(op, sa, sb, reason):
@@ -42,6 +46,8 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_mode.enabled:
+            return MatMul._backward_arrays(ctx, grad.data)
         a, b = ctx.inputs
         sa, sb = ctx.shapes
         if len(sa) == 1 and len(sb) == 1:  # dot product: ∂(a·b)/∂a = b, ∂/∂b = a
@@ -65,6 +71,29 @@ class MatMul(Function):
             if len(sb) == 1:
                 gb = gb.squeeze(-1)
             gb = unbroadcast(gb, sb)
+        return ga, gb
+
+    @staticmethod
+    def _backward_arrays(ctx, g):
+        """The rules above on arrays (first-order backward): G·Bᵀ and Aᵀ·G."""
+        a, b = ctx.inputs
+        sa, sb = ctx.shapes
+        na, nb = ctx.needs_input_grad
+        if len(sa) == 1 and len(sb) == 1:
+            return (g * b.data if na else None), (g * a.data if nb else None)
+        if len(sa) == 1:
+            g = np.expand_dims(g, -2)
+        if len(sb) == 1:
+            g = np.expand_dims(g, -1)
+        ga = gb = None
+        if na:
+            B = b.data[:, None] if len(sb) == 1 else b.data
+            ga = g @ np.swapaxes(B, -1, -2)
+            ga = sum_to(ga[..., 0, :] if len(sa) == 1 else ga, sa)
+        if nb:
+            A = a.data[None, :] if len(sa) == 1 else a.data
+            gb = np.swapaxes(A, -1, -2) @ g
+            gb = sum_to(gb[..., 0] if len(sb) == 1 else gb, sb)
         return ga, gb
 
 
@@ -93,6 +122,8 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
+        if not _grad_mode.enabled:
+            return Linear._backward_arrays(ctx, grad.data)
         gx = gw = gb = None
         g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
         if ctx.needs_input_grad[0]:
@@ -105,6 +136,25 @@ class Linear(Function):
                 gw = g2.transpose(0, 1) @ x2
             if bias is not None and ctx.needs_input_grad[2]:
                 gb = g2.sum(dim=0)
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_arrays(ctx, g):
+        """The rules above on arrays (first-order backward): G·W, Gᵀ·x, Σ G, one BLAS call each."""
+        x, weight, bias = ctx.inputs
+        nx, nw = ctx.needs_input_grad[:2]
+        nb = bias is not None and ctx.needs_input_grad[2]
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gx = gw = gb = None
+        if nx:
+            gx = g2 @ weight.data
+            if g.ndim != 2:
+                gx = gx.reshape(ctx.shapes[0])
+        if nw:
+            xd = x.data
+            gw = g2.T @ (xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd)
+        if nb:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
 
 

@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from groundup.autograd.function import Function, keep_none, saved_output
+from groundup.autograd.grad_mode import state as _grad_mode
 from groundup.errors import ShapeError, hint
 from groundup.ops import elementwise as E
 from groundup.ops._util import normalize_dim, tensor_cls
@@ -46,6 +47,8 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         shape = ctx.shapes[0]
+        if not _grad_mode.enabled:  # first-order: the same broadcast on arrays (a view, no copy)
+            return (np.broadcast_to(_restore(grad.data, shape, ctx.axes, ctx.keepdim), shape),)
         g = _restore(grad, shape, ctx.axes, ctx.keepdim)
         return (g.expand(shape),)
 

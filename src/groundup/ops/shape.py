@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.autograd.function import Function, keep_none
+from groundup.autograd.grad_mode import state as _grad_mode
 from groundup.errors import DTypeError, ShapeError, hint
-from groundup.ops._util import normalize_dim, tensor_cls, unbroadcast
+from groundup.ops._util import normalize_dim, sum_to, tensor_cls, unbroadcast
 
 
 def _shape_args(args):
@@ -38,7 +39,8 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return (grad.reshape(ctx.shapes[0]),)
+        g = grad.data if not _grad_mode.enabled else grad  # arrays when first-order (no graph)
+        return (g.reshape(ctx.shapes[0]),)
 
 
 class Permute(Function):
@@ -54,6 +56,8 @@ class Permute(Function):
     @staticmethod
     def backward(ctx, grad):
         inverse = tuple(np.argsort(ctx.dims))
+        if not _grad_mode.enabled:  # first-order: the same permutation on arrays
+            return (np.transpose(grad.data, inverse),)
         return (grad.permute(*inverse),)
 
 
@@ -68,6 +72,8 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_mode.enabled:  # first-order: the same sum on arrays
+            return (sum_to(grad.data, ctx.shapes[0]),)
         return (unbroadcast(grad, ctx.shapes[0]),)
 
 
@@ -136,7 +142,19 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if not _grad_mode.enabled:  # first-order: the scatter-add on arrays
+            return (_index_add(grad.data, ctx.key, ctx.basic, ctx.shapes[0]),)
         return (IndexAdd.apply(grad, key=ctx.key, basic=ctx.basic, shape=ctx.shapes[0]),)
+
+
+def _index_add(g, key, basic, shape):
+    """zeros(shape) with ``g`` added at ``key`` (np.add.at accumulates repeated indices)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[key] = g
+    else:
+        np.add.at(out, key, g)
+    return out
 
 
 class IndexAdd(Function):
@@ -147,12 +165,7 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, g, key=(), basic=True, shape=()):
         ctx.key, ctx.basic = key, basic
-        out = np.zeros(shape, dtype=g.dtype)
-        if basic:
-            out[key] = g
-        else:
-            np.add.at(out, key, g)
-        return out
+        return _index_add(g, key, basic, shape)
 
     @staticmethod
     def backward(ctx, grad):
