@@ -8,6 +8,8 @@ gradients (the multivariate chain rule). Leaf tensors accumulate into ``.grad`` 
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from groundup.autograd import function as _function
@@ -24,12 +26,11 @@ def topological_order(root_nodes) -> list:
     larger than those of the nodes it depends on: sorting the reachable nodes by decreasing ``seq``
     is a reverse topological order (found with an explicit stack: no recursion limit).
     """
-    seen: dict[int, object] = {}
+    seen = set()  # nodes hash by identity
     stack = [n for n in root_nodes if n is not None]
     while stack:
         node = stack.pop()
-        key = id(node)
-        if key in seen:
+        if node in seen:
             continue
         if node.freed:
             raise GradError(hint(
@@ -37,17 +38,16 @@ def topological_order(root_nodes) -> list:
                 "its saved values were freed after the first backward",
                 "pass retain_graph=True to the first backward() if you need to call it again",
             ))
-        seen[key] = node
+        seen.add(node)
         for x, needs in zip(node.inputs, node.needs_input_grad):
             if needs:
                 parent = x._node
-                if parent is not None and id(parent) not in seen:
+                if parent is not None and parent not in seen:
                     stack.append(parent)
-    return sorted(seen.values(), key=_seq, reverse=True)
+    return sorted(seen, key=_seq, reverse=True)
 
 
-def _seq(node):
-    return node.seq
+_seq = operator.attrgetter("seq")
 
 
 def _check_grad_shape(node, index, value, grad) -> None:

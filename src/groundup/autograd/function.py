@@ -23,6 +23,8 @@ registers the class here when it is imported.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from groundup.autograd import grad_mode
@@ -71,6 +73,7 @@ class Context:
 
     def free(self) -> None:
         self.inputs = ()
+        self.versions = ()
         self.__dict__.clear()
         self.freed = True
 
@@ -106,7 +109,7 @@ def keep_partners(needs_input_grad):
 
 
 _new_context = Context.__new__
-_counter = [0]
+_next_seq = itertools.count(1).__next__  # creation counter of recorded nodes
 
 
 class Function:
@@ -156,22 +159,25 @@ class Function:
         if record and _state.enabled:
             needs = tuple(needs)
             keep = cls.keep_inputs
-            if keep is not None:
-                # leaves that need a gradient stay (the engine accumulates into them); other
-                # tensors the backward does not read become Edges
-                inputs = tuple([
-                    Edge(x) if (not k and isinstance(x, Tensor)
-                                and (x._node is not None or not x.requires_grad)) else x
-                    for x, k in zip(inputs, keep(needs))])
-            ctx.inputs = inputs
+            kept = keep(needs) if keep is not None else (True,) * len(needs)
+            saved = []
+            versions = []  # (tensor, version) of each saved tensor, to detect in-place changes
+            for x, k in zip(inputs, kept):
+                if isinstance(x, Tensor):
+                    # leaves that need a gradient stay (the engine accumulates into them); other
+                    # tensors the backward does not read become Edges
+                    if not k and (x._node is not None or not x.requires_grad):
+                        x = Edge(x)
+                    else:
+                        versions.append((x, x._version))
+                saved.append(x)
+            ctx.inputs = tuple(saved)
             ctx.needs_input_grad = needs
-            # (tensor, version) of each saved tensor input, to detect later in-place changes
-            ctx.versions = tuple([(x, x._version) for x in inputs if isinstance(x, Tensor)])
+            ctx.versions = versions
             ctx.freed = False
             ctx.retained = None
             ctx.acc = None  # the gradient of this node's output, summed during backward
-            _counter[0] += 1
-            ctx.seq = _counter[0]
+            ctx.seq = _next_seq()
             result.requires_grad = True
             result._node = ctx
         else:
