@@ -181,6 +181,16 @@ def test_leaf_grads_do_not_alias_each_other():
     np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
 
 
+def test_backward_with_inputs_gives_grads_that_later_backwards_accumulate_into():
+    x = gu.ones(3, requires_grad=True)
+    x.sum().backward(inputs=[x])  # Sum's gradient is a read-only broadcast view
+    (x * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+    (g,) = gu.autograd.grad(x.sum(), [x])
+    g.data *= 2  # a returned gradient is the caller's own array
+    np.testing.assert_allclose(g.numpy(), [2.0, 2.0, 2.0])
+
+
 def test_grad_of_float32_stays_float32():
     x = gu.randn(3, 4, requires_grad=True)
     (x.tanh() * 2).sum().backward()

@@ -85,16 +85,21 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         if create_graph:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
         elif leaf.grad is None:
-            # Own a fresh array: a pass-through backward may hand the same array to two
-            # leaves, and an in-place update of one grad (clipping) must not change the other.
-            if not g.flags.owndata or not g.flags.writeable or id(g) in handed_out:
-                g = g.copy()
-            handed_out.add(id(g))
-            leaf.grad = Tensor(g)
+            leaf.grad = owned(g)
         else:
             leaf.grad.data += g
 
     handed_out: set[int] = set()
+
+    def owned(g):
+        # A fresh array in a Tensor: a pass-through backward may hand the same (or a read-only
+        # broadcast) array to two leaves, and an in-place update of one grad (clipping, the next
+        # accumulation) must work and must not change the other.
+        if not g.flags.owndata or not g.flags.writeable or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        return Tensor(g)
+
     for root, g in zip(roots, root_grads):
         if not create_graph:
             g = g.data if isinstance(g, Tensor) else np.asarray(g)
@@ -151,7 +156,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if create_graph:
                 _function.check_twice_differentiable(node)
             grads = node.fn.backward(node, grad)
-            if type(grads) is not tuple:
+            if not isinstance(grads, tuple):
                 grads = (grads,)
             for i, (x, needs, gi) in enumerate(zip(node.inputs, node.needs_input_grad, grads)):
                 if not needs or gi is None:
@@ -189,7 +194,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     "pass allow_unused=True to get None for it",
                 ))
             if r is not None and not create_graph:
-                r = Tensor(r)
+                r = owned(r)
             results.append(r)
         return tuple(results)
     return None
