@@ -14,7 +14,7 @@ import groundup as gu
 from groundup import nn
 from groundup.autograd import gradcheck
 from groundup.errors import GradError, ShapeError
-from groundup.ops import conv as C
+from groundup.ops import pooling as C
 
 RNG = np.random.default_rng(7)
 
