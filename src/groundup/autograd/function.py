@@ -40,8 +40,9 @@ def _register_tensor_class(cls) -> None:
 class Context:
     """A node of the graph: what one op saved for its backward.
 
-    ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which of
-    them need a gradient; ``shapes``: their shapes; ``seq``: a creation counter (an op's inputs are
+    ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which
+    of them need a gradient (already set when ``forward`` runs, and ``None`` there when no graph is
+    recorded, so a kernel can skip what only its backward would read); ``shapes``: their shapes; ``seq``: a creation counter (an op's inputs are
     always created before it, so decreasing ``seq`` is a valid backward order). Ops may store any
     other attribute they need (an op whose derivative uses its output saves the output array and
     rebuilds it with :func:`saved_output`). After ``backward`` without ``retain_graph`` the node is
@@ -146,6 +147,9 @@ class Function:
                 needs.append(False)
         ctx = _new_context(Context)
         ctx.fn = cls
+        record = record and _state.enabled
+        # set before forward, so a kernel can skip what only its backward needs (None: no graph)
+        ctx.needs_input_grad = needs = tuple(needs) if record else None
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is not np.ndarray:  # NumPy returns scalars from 0-d ops; keep arrays
             out = np.asarray(out)
@@ -153,8 +157,7 @@ class Function:
         result.data = out
         result.grad = None
         result._version = 0
-        if record and _state.enabled:
-            needs = tuple(needs)
+        if record:
             keep = cls.keep_inputs
             if keep is not None:
                 # leaves that need a gradient stay (the engine accumulates into them); other
@@ -164,7 +167,6 @@ class Function:
                                 and (x._node is not None or not x.requires_grad)) else x
                     for x, k in zip(inputs, keep(needs))])
             ctx.inputs = inputs
-            ctx.needs_input_grad = needs
             # (tensor, version) of each saved tensor input, to detect later in-place changes
             ctx.versions = tuple([(x, x._version) for x in inputs if isinstance(x, Tensor)])
             ctx.freed = False

@@ -82,14 +82,74 @@ def _tiles(x, k, out_hw):
     return x[:, :, :OH * kH, :OW * kW].reshape(N, C, OH, kH, OW, kW)
 
 
+class _Pool2x2:
+    """MaxPool2d(2) on even-sized maps, in passes whose inner loops run over whole rows or more.
+
+    NumPy pays per inner loop, and the obvious strided views of a 2×2 window have inner loops of
+    only W/2 elements. So: split the columns into even and odd (one copy whose source coalesces
+    into a single stride-2 run), take the max of each horizontal pair (``hright``: the right one is
+    strictly larger), then of each vertical pair of those (``below``: the bottom row's is strictly
+    larger). Ties go left and up: the first maximum in row-major window order, like PyTorch."""
+
+    __slots__ = ("below", "hright", "out")
+
+    def __init__(self, x):
+        N, C, H, W = x.shape
+        cols = np.empty((2, N, C, H, W // 2), dtype=x.dtype)
+        np.copyto(cols, x.reshape(N, C, H, W // 2, 2).transpose(4, 0, 1, 2, 3))
+        left, right = cols
+        self.hright = np.greater(right, left)
+        rows = np.maximum(left, right).reshape(N, C, H // 2, 2, W // 2)
+        top, bottom = rows[:, :, :, 0], rows[:, :, :, 1]
+        self.below = np.greater(bottom, top)
+        self.out = np.maximum(top, bottom)
+
+    def argmax(self):
+        """The window index p·2 + q of each output's maximum, as int8 (for return_indices)."""
+        N, C, OH, OW = self.below.shape
+        hr = self.hright.reshape(N, C, OH, 2, OW)
+        right = np.where(self.below, hr[:, :, :, 1], hr[:, :, :, 0])
+        arg = self.below.view(np.int8) * np.int8(2)
+        arg += right.view(np.int8)
+        return arg
+
+    def backward(self, g):
+        """Route g (N, C, OH, OW) to the argmax pixels: the inverse of the two forward steps."""
+        N, C, OH, OW = g.shape
+        rows = np.empty((N, C, OH, 2, OW), dtype=g.dtype)
+        np.multiply(g, ~self.below, out=rows[:, :, :, 0])
+        np.multiply(g, self.below, out=rows[:, :, :, 1])
+        rows = rows.reshape(N, C, 2 * OH, OW)
+        gx = np.empty((N, C, 2 * OH, OW, 2), dtype=g.dtype)
+        np.multiply(rows, ~self.hright, out=gx[..., 0])
+        np.multiply(rows, self.hright, out=gx[..., 1])
+        return gx.reshape(N, C, 2 * OH, 2 * OW)
+
+
+def _first_max_scan(views):
+    """Max over the window offsets' views and the index of the first offset holding it: a
+    running maximum, then the offsets scanned backwards, each overwriting the index."""
+    out = views[0].copy()
+    for v in views[1:]:
+        np.maximum(out, v, out=out)
+    kk = len(views)
+    arg = np.full(out.shape, kk - 1, dtype=np.int8 if kk <= 127 else np.int32)
+    hit = _scratch("mask", out.shape, bool)
+    for k in range(kk - 2, -1, -1):
+        np.equal(views[k], out, out=hit)
+        np.copyto(arg, k, where=hit)
+    return out, arg
+
+
 class MaxPool2d(Function):
     """Max over each window; the gradient goes to the (first, in row-major window order) maximum,
     as PyTorch's does, so ties send the whole gradient to one input. NaN propagates.
 
     Shapes: (N, C, H, W) → (N, C, OH, OW), OH = floor((H + 2p − d(k − 1) − 1)/s) + 1.
     Non-overlapping windows (kernel == stride, no padding) are a reshape of the input; otherwise the
-    windows are strided views of the input padded with −∞. Either way the kernel runs kH·kW
-    vectorised steps, one per window offset: a running maximum, then the first offset equal to it.
+    windows are strided views of the input padded with −∞. The kernel runs one vectorised step per
+    window offset (2×2 windows: three maxima and three comparisons in all). The window argmax is
+    only computed when a gradient or the indices are wanted.
     """
 
     once_differentiable = True
@@ -102,7 +162,8 @@ class MaxPool2d(Function):
         (OH, OW), pads = _pool_geometry("max_pool2d", x.shape, kernel, stride, padding, dilation,
                                         ceil_mode)
         kH, kW = kernel
-        if _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW)):
+        tiling = _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW))
+        if tiling:
             tiles = _tiles(x, kernel, (OH, OW))
             views = [tiles[:, :, :, p, :, q] for p in range(kH) for q in range(kW)]
         else:
@@ -110,34 +171,52 @@ class MaxPool2d(Function):
             xp = _pad2d(x, pads, fill)
             views = [_offset(xp, p, q, stride, dilation, (OH, OW))
                      for p in range(kH) for q in range(kW)]
-        out = views[0].copy()
-        for v in views[1:]:
-            np.maximum(out, v, out=out)
-        # Index of the first offset holding the maximum: scan offsets backwards, overwriting.
-        kk = len(views)
-        arg = np.full(out.shape, kk - 1, dtype=np.int8 if kk <= 127 else np.int32)
-        hit = _scratch("mask", out.shape, bool)
-        for k in range(kk - 2, -1, -1):
-            np.equal(views[k], out, out=hit)
-            np.copyto(arg, k, where=hit)
-        nan = np.isnan(out) if x.dtype.kind == "f" else None
-        if nan is not None and nan.any():
-            # PyTorch's scan takes a NaN whenever it meets one, so the last NaN wins.
-            for k in range(kk):
-                np.copyto(arg, k, where=nan & np.isnan(views[k]))
+        if ctx.needs_input_grad is None and sink is None:
+            out = views[0].copy()
+            for v in views[1:]:
+                np.maximum(out, v, out=out)
+            return out
+        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW), tiling)
+        if kernel == (2, 2) and tiling and (H, W) == (2 * OH, 2 * OW) and x.dtype.kind == "f":
+            pool = _Pool2x2(x)
+            out = pool.out
+            if not np.isnan(out).any():              # NaNs take the general scan's rule below
+                pool.out = None
+                if sink is not None:
+                    sink.append(pool.argmax())
+                ctx.arg = pool
+                return out
+        out, arg = _first_max_scan(views)
+        if x.dtype.kind == "f":
+            nan = np.isnan(out)
+            if nan.any():
+                # PyTorch's scan takes a NaN whenever it meets one, so the last NaN wins.
+                for k in range(len(views)):
+                    np.copyto(arg, k, where=nan & np.isnan(views[k]))
         if sink is not None:
             sink.append(arg)
         ctx.arg = arg
-        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        shape, kernel, stride, pads, dilation, out_hw = ctx.geom
+        shape, kernel, stride, pads, dilation, out_hw, tiling = ctx.geom
         (pt, pb), (pl, pr) = pads
         N, C, H, W = shape
-        kH, kW = kernel
+        (kH, kW), (OH, OW) = kernel, out_hw
         g, arg = grad.data, ctx.arg
+        if isinstance(arg, _Pool2x2):
+            return (tensor_cls()(arg.backward(g)),)
+        if tiling and (OH * kH, OW * kW) == (H, W):
+            # every pixel belongs to exactly one window: each offset writes its own pixels
+            gx = np.empty(shape, dtype=g.dtype)
+            tiles = gx.reshape(N, C, OH, kH, OW, kW)
+            hit = _scratch("mask", arg.shape, bool)
+            for p in range(kH):
+                for q in range(kW):
+                    np.equal(arg, p * kW + q, out=hit)
+                    np.multiply(hit, g, out=tiles[:, :, :, p, :, q])
+            return (tensor_cls()(gx),)
         padded = (pt, pb, pl, pr) != (0, 0, 0, 0)
         gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
         # Windows overlap when the stride is shorter than the (dilated) window: then offsets
