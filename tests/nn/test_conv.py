@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groundup as gu
@@ -77,6 +77,15 @@ def _t(a, grad=True):
 
 
 RNG = np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True, params=["channel-major", "batch-major"])
+def conv_path(request, monkeypatch):
+    """Run every test through both conv2d paths: the threshold on the output map size that picks
+    the batch-major path is set so that it is always (or never) taken where it applies."""
+    monkeypatch.setattr(C, "_BATCH_MAJOR_MIN_PIXELS",
+                        0 if request.param == "batch-major" else 10**12)
+    return request.param
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups)
 CONV_CASES = [
@@ -276,7 +285,8 @@ def test_conv2d_second_derivative_raises_clear_error():
     np.testing.assert_allclose(gx.data, C.conv_transpose2d(ones, w.detach()).data, rtol=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])   # conv_path: a setting
 @given(n=st.integers(1, 2), cin_g=st.integers(1, 2), o_g=st.integers(1, 2),
        groups=st.integers(1, 2), h=st.integers(3, 7), w_=st.integers(3, 7),
        kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),

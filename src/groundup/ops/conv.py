@@ -282,7 +282,8 @@ def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b (one GEMM per group) into scratch memory: for products that are consumed at once."""
-    out = _scratch("gemm_out", a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = _scratch("gemm_out", shape, np.result_type(a, b))
     return np.matmul(a, b, out=out)
 
 
@@ -310,6 +311,11 @@ def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias=None, keep
     return out, (cols if keep_cols else None)
 
 
+def _channel_major_conv2d(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups):
+    """:func:`_conv2d_arrays` with the batch-major path's signature."""
+    return _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias, keep_cols)
+
+
 def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
     """∂L/∂x of a conv2d whose input (N, C, H, W) was padded by ``pad_tl`` = (top, left) (the
     bottom/right padding only decides how many windows fit, and ``g`` tells that): for the output
@@ -330,6 +336,74 @@ def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
                    for m, s, sp, t, n in zip((OH, OW), stride, spans, pad_tl, (H, W)))
     gxc = _col2im(gcols, padded, w.shape[2:], stride, dilation, (OH, OW), groups)
     return _cn_crop_to_nchw(gxc, ((pad_tl[0], 0), (pad_tl[1], 0)), hw)
+
+
+# ----------------------------------------------------------------------------- batch-major path
+#
+# For large feature maps (the first layers of a CNN) the channel-major layout's reorders cost more
+# than they save: there each sample's product W (O, K) @ cols[n] (K, OH·OW) is already a wide,
+# efficient GEMM. So the columns are kept per sample, (N, K, OH·OW) with rows (c, p, q) — the
+# weight's own memory order, so W is a free reshape — and the output (N, O, OH·OW) *is* NCHW.
+
+_BATCH_MAJOR_MIN_PIXELS = 400      # output maps of ≥ 20×20: measured faster batch-major
+
+
+def _uses_batch_major(groups: int, out_hw: tuple) -> bool:
+    return groups == 1 and out_hw[0] * out_hw[1] >= _BATCH_MAJOR_MIN_PIXELS
+
+
+def _pad_nchw(x: np.ndarray, pads: tuple, role: str) -> np.ndarray:
+    """(N, C, H, W) zero-padded into scratch memory (``x`` itself when there is no padding)."""
+    (pt, pb), (pl, pr) = pads
+    if pt == pb == pl == pr == 0:
+        return x
+    N, C, H, W = x.shape
+    out = _scratch(role, (N, C, H + pt + pb, W + pl + pr), x.dtype, zero=True)
+    out[:, :, pt:pt + H, pl:pl + W] = x
+    return out
+
+
+def _conv2d_batch_major(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups=1):
+    """conv2d by per-sample GEMMs: out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW) + b.
+
+    Returns the (N, O, OH, OW) output and, if ``keep_cols``, the (N, K, OH·OW) columns."""
+    N = x.shape[0]
+    O, C, kH, kW = w.shape
+    OH, OW = out_hw
+    xp = _pad_nchw(x, pads, "pad")
+    shape = (N, C, kH, kW, OH, OW)
+    cols = np.empty(shape, x.dtype) if keep_cols else _scratch("cols", shape, x.dtype)
+    for p in range(kH):                     # one strided copy per kernel offset
+        for q in range(kW):
+            cols[:, :, p, q] = _offset(xp, p, q, stride, dilation, out_hw)
+    cols = cols.reshape(N, C * kH * kW, OH * OW)
+    out = np.matmul(w.reshape(O, C * kH * kW), cols)
+    if bias is not None:
+        out += bias.reshape(1, O, 1)
+    return out.reshape(N, O, OH, OW), (cols if keep_cols else None)
+
+
+def _conv2d_batch_major_input_grad(g, w, pads, stride, dilation, hw):
+    """∂L/∂x of :func:`_conv2d_batch_major`: ∂cols[n] = Wᵀ (K, O) @ G[n] (O, OH·OW), each
+    kernel offset's rows added back onto the pixels they were read from, padding cropped."""
+    N, O, OH, OW = g.shape
+    _, C, kH, kW = w.shape
+    (pt, pb), (pl, pr) = pads
+    H, W = hw
+    gcols = _matmul(w.reshape(O, C * kH * kW).T, g.reshape(N, O, OH * OW))
+    gcols = gcols.reshape(N, C, kH, kW, OH, OW)
+    gxp = _scratch("col2im", (N, C, H + pt + pb, W + pl + pr), g.dtype, zero=True)
+    for p in range(kH):
+        for q in range(kW):
+            _offset(gxp, p, q, stride, dilation, (OH, OW))[...] += gcols[:, :, p, q]
+    return np.array(gxp[:, :, pt:pt + H, pl:pl + W], order="C", copy=True)
+
+
+def _conv2d_batch_major_weight_grad(g, cols, shape):
+    """∂L/∂W = Σ_n G[n] (O, OH·OW) @ cols[n]ᵀ (OH·OW, K), as the weight's (O, C, kH, kW)."""
+    N, O = g.shape[:2]
+    per_sample = _matmul(g.reshape(N, O, -1), cols.transpose(0, 2, 1))
+    return per_sample.sum(axis=0).reshape(shape)
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -399,8 +473,11 @@ class Conv2d(Function):
                 "use a larger input, more padding, or a smaller kernel",
             ))
         # the columns are kept for ∂W (a fresh array: it outlives this call)
-        out, ctx.cols = _conv2d_arrays(x, weight, pads, stride, dilation, groups, (OH, OW), bias,
-                                       keep_cols=True)
+        needs = ctx.needs_input_grad
+        keep = needs is not None and needs[1]
+        ctx.batch_major = _uses_batch_major(groups, (OH, OW))
+        conv = _conv2d_batch_major if ctx.batch_major else _channel_major_conv2d
+        out, ctx.cols = conv(x, weight, bias, pads, stride, dilation, (OH, OW), keep, groups)
         ctx.geom = (stride, pads, dilation, groups)
         return out
 
@@ -412,6 +489,15 @@ class Conv2d(Function):
         g = grad.data
         T = tensor_cls()
         gx = gw = gb = None
+        if ctx.batch_major:
+            if needs[0]:
+                gx = T(_conv2d_batch_major_input_grad(g, weight.data, pads, stride, dilation,
+                                                      x.shape[2:]))
+            if needs[1]:
+                gw = T(_conv2d_batch_major_weight_grad(g, ctx.cols, weight.shape))
+            if bias is not None and needs[2]:
+                gb = T(g.sum(axis=(0, 2, 3)))
+            return gx, gw, gb
         if needs[0]:
             gx = T(_conv2d_input_grad(g, weight.data, (pads[0][0], pads[1][0]), stride,
                                       dilation, groups, x.shape[2:]))
