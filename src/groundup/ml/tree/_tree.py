@@ -4,6 +4,11 @@ Node ``i`` splits on ``feature[i]`` at ``threshold[i]``: rows with ``x <= thresh
 ``children_left[i]``, the others to ``children_right[i]``; a NaN goes left when
 ``missing_go_to_left[i]``. Leaves have ``children_left == children_right == -1`` and
 ``feature == -2``. ``value[i]`` holds class proportions (classifiers) or the mean target.
+
+A *categorical* node (``is_categorical[i]``) sends left the rows whose value is in its category
+set instead (``categories_left(i)``, stored as the bitset ``categorical_left[i]`` over category
+values); ``threshold[i]`` is NaN. A category outside the set — including one never seen in
+training — goes right; NaN follows ``missing_go_to_left`` as for numeric nodes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ _HIST_MEMORY_ELEMENTS = 1 << 24  # cap on histogram floats kept alive for siblin
 
 class Tree:
     """Array representation of a binary decision tree (see the module docstring)."""
+
+    # categorical splits (None when the tree has none): node mask, bitsets over values and codes
+    _is_cat = None
+    _cat_bitset = None
+    _cat_bins = None
 
     def __init__(self, n_features: int, n_outputs: int, n_values: int):
         self.n_features = n_features
@@ -58,6 +68,10 @@ class Tree:
         L["threshold"][node] = split.threshold
         L["missing_go_to_left"][node] = int(split.missing_left)
         L["bin_threshold"][node] = split.bin
+        if split.cat_left is not None:
+            if not hasattr(self, "_cat"):
+                self._cat = {}
+            self._cat[node] = (split.cat_left, split.cat_values)
 
     def _finalize(self):
         L = self._lists
@@ -73,7 +87,68 @@ class Tree:
         self.bin_threshold = np.array(L["bin_threshold"], dtype=np.intp)
         self.node_stats = np.array(L["stats"], dtype=np.float64)
         del self._lists
+        if getattr(self, "_cat", None):
+            self._finalize_categorical()
         return self
+
+    # -- categorical splits -------------------------------------------------------------------
+    def _finalize_categorical(self):
+        cat = self._cat
+        del self._cat
+        n = len(self.feature)
+        top = max((int(v.max()) if len(v) else 0) for _, v in cat.values())
+        n_bins = max(len(mask) for mask, _ in cat.values())
+        self._is_cat = np.zeros(n, dtype=bool)
+        self._cat_bitset = np.zeros((n, top // 64 + 1), dtype=np.uint64)
+        self._cat_bins = np.zeros((n, (n_bins - 1) // 64 + 1), dtype=np.uint64)
+        for node, (mask, values) in cat.items():
+            self._is_cat[node] = True
+            _set_bits(self._cat_bitset[node], np.asarray(values, dtype=np.int64))
+            _set_bits(self._cat_bins[node], np.flatnonzero(mask))
+            self.threshold[node] = np.nan
+
+    @property
+    def is_categorical(self) -> np.ndarray:
+        """Per node: True when it splits on a category set rather than a threshold."""
+        return self._is_cat if self._is_cat is not None else np.zeros(self.node_count, dtype=bool)
+
+    @property
+    def categorical_left(self) -> np.ndarray:
+        """Bitset (node_count, n_words) uint64 of the category values each node sends left: bit
+        ``v % 64`` of word ``v // 64`` is set when category ``v`` goes left (zeros off categorical
+        nodes)."""
+        if self._cat_bitset is None:
+            return np.zeros((self.node_count, 1), dtype=np.uint64)
+        return self._cat_bitset
+
+    def categories_left(self, node: int) -> np.ndarray:
+        """Sorted category values sent left by a categorical ``node`` (empty for other nodes)."""
+        words = self.categorical_left[node]
+        bits = (words[:, None] >> np.arange(64, dtype=np.uint64)[None, :]) & np.uint64(1)
+        return np.flatnonzero(bits.ravel().astype(bool))
+
+    def _categorical_go_left(self, nd, x, go_left):
+        """``go_left`` with the categorical nodes among ``nd`` answered by set membership of ``x``."""
+        cat = self._is_cat[nd]
+        if not cat.any():
+            return go_left
+        xc = x[cat]
+        ok = np.isfinite(xc) & (xc >= 0) & (xc < 64.0 * self._cat_bitset.shape[1])
+        v = np.where(ok, xc, 0).astype(np.int64)
+        bits = (self._cat_bitset[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
+        go_left = go_left.copy()
+        go_left[cat] = ok & (bits == 1) & (v == xc)
+        return go_left
+
+    def _categorical_codes_go_left(self, nd, c, go_left):
+        cat = self._is_cat[nd]
+        if not cat.any():
+            return go_left
+        v = c[cat].astype(np.int64)
+        bits = (self._cat_bins[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
+        go_left = go_left.copy()
+        go_left[cat] = bits == 1
+        return go_left
 
     @property
     def node_count(self) -> int:
@@ -108,6 +183,8 @@ class Tree:
             nd = node[active]
             x = X[active, self.feature[nd]]
             go_left = x <= self.threshold[nd]
+            if self._is_cat is not None:
+                go_left = self._categorical_go_left(nd, x, go_left)
             nan = np.isnan(x)
             if nan.any():
                 go_left = np.where(nan, self.missing_go_to_left[nd].astype(bool), go_left)
@@ -123,6 +200,8 @@ class Tree:
             nd = node[active]
             c = codes[active, self.feature[nd]]
             go_left = c <= self.bin_threshold[nd]
+            if self._is_cat is not None:
+                go_left = self._categorical_codes_go_left(nd, c, go_left)
             if missing_code is not None:
                 go_left = np.where(c == missing_code, self.missing_go_to_left[nd].astype(bool), go_left)
             node[active] = np.where(go_left, self.children_left[nd], self.children_right[nd])
@@ -132,6 +211,10 @@ class Tree:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """``value`` of the leaf each row lands in, shape (n, n_outputs, n_values)."""
         return self.value[self.apply(X)]
+
+
+def _set_bits(words, values):
+    np.bitwise_or.at(words, values >> 6, np.left_shift(np.uint64(1), (values & 63).astype(np.uint64)))
 
 
 class _Builder:
@@ -166,6 +249,7 @@ class _Builder:
         # histogram boosting places a threshold on the global bin edge (like scikit-learn and
         # LightGBM) rather than halfway between the node's neighbouring training values
         self.edge_thresholds = False
+        self.categorical = None  # boolean mask of the categorical features (None: all ordered)
 
     # -- histograms ---------------------------------------------------------------------
     def _use_hist(self, n_rows):
@@ -213,6 +297,10 @@ class _Builder:
         return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
     def _find_split(self, record):
+        if getattr(self.criterion, "row_based", False):
+            return self._find_split_rows(record)
+        if self.categorical is not None and not record.get("numeric_only") and self.splitter != "random":
+            return self._find_split_mixed(record)
         rows, total = record["rows"], record["total"]
         crit = self.criterion
         if self.splitter == "random":
@@ -247,6 +335,105 @@ class _Builder:
             L[cols] = split.left_stats
             split.left_stats, split.right_stats = L, total - L
         return split
+
+    def _find_split_mixed(self, record):
+        """Best split when some features are categorical: the ordered ones through the usual
+        finders, the categorical ones through their node histogram (:mod:`._categorical`)."""
+        from ._categorical import split_categorical
+        rows, total = record["rows"], record["total"]
+        features = record.get("features")
+        if features is None:
+            features = self._candidate_features(rows)
+        if len(features) == 0:
+            return None
+        is_cat = self.categorical[features]
+        if self._use_hist(len(rows)):
+            hist = record.get("hist")
+            if hist is None:
+                hist = self._hist(rows, features)
+            if self._all_features():
+                record["hist"] = hist
+                record["live"] = self._live_features(hist)
+                record["features"] = features
+            num = None
+            if not is_cat.all():
+                num = split_from_histogram(hist[~is_cat], total, features[~is_cat], self.binning, self.criterion,
+                                           self.min_samples_leaf, self.min_weight_leaf)
+            cat_hist = hist[is_cat]
+        else:
+            num = None
+            if not is_cat.all():
+                num = self._find_split({"rows": rows, "total": total, "features": features[~is_cat],
+                                        "numeric_only": True})
+            cat_hist = self._hist(rows, features[is_cat]) if is_cat.any() else None
+        cat = None
+        if is_cat.any():
+            cat = split_categorical(cat_hist, total, features[is_cat], self.criterion, self.min_samples_leaf,
+                                    self.min_weight_leaf)
+        if cat is not None and (num is None or cat.proxy > num.proxy):
+            return self._with_categories(cat)
+        return num
+
+    def _with_categories(self, split):
+        """Fill a categorical split's NaN routing and category values from the binning."""
+        mask = split.cat_left
+        if self.binning.has_missing:
+            split.missing_left = bool(mask[self.binning.missing_code])
+            mask = mask[:-1]
+        codes = np.flatnonzero(mask)
+        split.cat_values = self.binning.lower[split.feature, codes].astype(np.int64)
+        return split
+
+    def _find_split_rows(self, record):
+        """Split search of a criterion that needs the rows themselves (absolute error)."""
+        from ._absolute_error import split_absolute_error
+        if self.splitter == "random":
+            return self._random_split_rows(record)
+        rows = record["rows"]
+        features = self._candidate_features(rows)
+        if len(features) == 0:
+            return None
+        split = split_absolute_error(self.binning.codes, rows, features, self.criterion.y, self.stats, self.binning,
+                                     self.min_samples_leaf, self.min_weight_leaf, self.categorical)
+        if split is not None and split.cat_left is not None:
+            split = self._with_categories(split)
+        return split
+
+    def _random_split_rows(self, record):
+        """Extra-trees split under absolute error: one random threshold per candidate feature (drawn
+        as in :meth:`_random_split`), each scored by the children's absolute errors."""
+        from ._absolute_error import median_and_impurity
+        from ._splitter import Split
+        rows = record["rows"]
+        features = self._candidate_features(rows)
+        if len(features) == 0:
+            return None
+        sub = take2d(self.binning.codes, rows[:, None], features[None, :]).astype(np.intp)
+        lo, hi = sub.min(axis=0), sub.max(axis=0)
+        vlo = self.binning.lower[features, lo]
+        vhi = self.binning.upper[features, hi]
+        draw = vlo + self.rng.random(len(features)) * (vhi - vlo)
+        cut = np.array([np.searchsorted(self.binning.upper[f], t, side="right") - 1
+                        for f, t in zip(features, draw)], dtype=np.intp)
+        cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+        y, w = self.criterion.y[rows], self.stats[rows, 1]
+        best = None
+        for j in np.flatnonzero(lo < hi):
+            left = sub[:, j] <= cut[j]
+            n_left = int(left.sum())
+            wl, wr = float(w[left].sum()), float(w[~left].sum())
+            if min(n_left, len(rows) - n_left) < self.min_samples_leaf or min(wl, wr) < max(self.min_weight_leaf, 1e-300):
+                continue
+            _, il = median_and_impurity(y[left], w[left])
+            _, ir = median_and_impurity(y[~left], w[~left])
+            score = -(wl * il + wr * ir)
+            if best is None or score > best[0]:
+                best = (score, j, left, il, ir)
+        if best is None:
+            return None
+        score, j, left, il, ir = best
+        L, R = self.stats[rows[left]].sum(axis=0), self.stats[rows[~left]].sum(axis=0)
+        return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R, child_impurity=(il, ir))
 
     def _random_split(self, record):
         """Extremely randomised trees: one uniform random threshold per candidate feature."""
@@ -303,16 +490,28 @@ class _Builder:
 
     def _add(self, record):
         total = record["total"]
-        impurity = float(self.criterion.impurity(total))
+        if getattr(self.criterion, "row_based", False):
+            from ._absolute_error import median_and_impurity
+            rows = record["rows"]
+            median, impurity = median_and_impurity(self.criterion.y[rows], self.stats[rows, 1])
+            value = np.array([median])
+        else:
+            impurity = float(self.criterion.impurity(total))
+            value = self.criterion.value(total).ravel()
         node = self.tree._add_node(record["parent"], record["is_left"], len(record["rows"]), record["weight"],
-                                   impurity, self.criterion.value(total).ravel(), total)
+                                   impurity, value, total)
         record["node"] = node
         record["impurity"] = impurity
         split = None
         if not self._is_leaf(record, impurity):
             split = self._find_split(record)
             if split is not None:
-                gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
+                if split.child_impurity is None:
+                    gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
+                else:  # w/W·(I - w_L/w·I_L - w_R/w·I_R) with the finder's child impurities
+                    w, wl, wr = (float(self.criterion.weight(s)) for s in (total, split.left_stats, split.right_stats))
+                    il, ir = split.child_impurity
+                    gain = w / self.total_weight * (impurity - wl / w * il - wr / w * ir)
                 record["improvement"] = float(gain)
                 if gain + _EPSILON < self.min_impurity_decrease or (self._never_pure and gain <= 0):
                     split = None
@@ -328,7 +527,7 @@ class _Builder:
         split = record["split"]
         rows = record["rows"]
         c = self.binning.codes[rows, split.feature]
-        go_left = c <= split.bin
+        go_left = c <= split.bin if split.cat_left is None else split.cat_left[c]
         if self.binning.has_missing:
             go_left = np.where(c == self.binning.missing_code, split.missing_left, go_left)
             if not split.missing_left and not (c == self.binning.missing_code).any():
@@ -363,6 +562,8 @@ class _Builder:
         """Level-wise pays on deep trees (many nodes per level) that try few features per node
         (forests, extra trees); an all-features tree gains more from histograms on big nodes."""
         if not self.levelwise or never_pure or self.max_leaf_nodes is not None or self.binning.has_missing:
+            return False
+        if self.categorical is not None or getattr(self.criterion, "row_based", False):
             return False
         if self.feature_subset is not None or self.edge_thresholds or self.max_depth < _LEVELWISE_MIN_DEPTH:
             return False
