@@ -147,7 +147,7 @@ def check_categorical_column(col, j, owner, fit=True):
     present = col[~np.isnan(col)]
     bad = present[(present < 0) | (present != np.floor(present))]
     if len(bad):
-        raise ValueError(hint(f"{owner}: categorical column {j} holds {bad[0]!r}, not a non-negative integer "
+        raise ValueError(hint(f"{owner}: categorical column {j} holds {float(bad[0])!r}, not a non-negative integer "
                               "category code", "encode the categories as 0, 1, 2, … (e.g. OrdinalEncoder)"))
     if fit and len(present) and present.max() > MAX_CATEGORY_CODE:
         raise ValueError(hint(f"{owner}: categorical column {j} holds code {int(present.max())}, above "
