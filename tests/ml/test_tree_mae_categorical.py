@@ -180,16 +180,15 @@ def test_breiman_ordering_gives_the_best_subset(kind):
             y = rng.normal(size=7)[codes] + rng.normal(size=300)
             tree = DecisionTreeRegressor(max_depth=1, categorical_features=[0]).fit(X[:, :1], y)
 
-            def impurity_of(mask):
+            def impurity_of(mask, y=y):
                 return y[mask].var()
         else:
             y = (rng.random(300) < rng.random(7)[codes]).astype(int)
             tree = DecisionTreeClassifier(criterion=kind, max_depth=1, categorical_features=[0]).fit(X[:, :1], y)
             fn = gini_impurity if kind == "gini" else entropy_impurity
 
-            def impurity_of(mask):
-                p = np.bincount(y[mask], minlength=2) / mask.sum()
-                return fn(p)
+            def impurity_of(mask, y=y, fn=fn):
+                return fn(np.bincount(y[mask], minlength=2) / mask.sum())
         t = tree.tree_
         found = t.impurity[1] * t.n_node_samples[1] + t.impurity[2] * t.n_node_samples[2]
         assert found == pytest.approx(_best_subset_by_brute_force(codes, impurity_of), rel=1e-10)

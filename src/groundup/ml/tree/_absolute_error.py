@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._binning import take2d
+from ._categorical import with_categories
 from ._splitter import Split
 
 _CHUNK_ELEMENTS = 1 << 21
@@ -57,6 +59,17 @@ def _block_running_sums(values):
     else:
         np.cumsum(values, axis=-1, out=out[..., 1:])
     return out.ravel()
+
+
+def _left_half(start, count, level):
+    """Rows of the block of ranks ``[start, start + 2^b)`` among a prefix, given the prefix's
+    ``count`` rows in the enclosing block of ``2^(b+1)`` ranks: their number (read off the running
+    count of left-half rows) and the flat index of their running sums."""
+    b, Zf, z_base, s_base = level
+    bit = 1 << b
+    first = z_base + (start >> (b + 1)) * (2 * bit)
+    c = Zf.take(first + count) - Zf.take(first)
+    return c, s_base + (start >> b) * (bit + 1) + c
 
 
 def prefix_absolute_errors(order, y, w):
@@ -107,7 +120,6 @@ def prefix_absolute_errors(order, y, w):
     Rp_flat, row_base = Rp.ravel(), lane * P
     for b in range(B - 1, -1, -1):
         bit = 1 << b
-        width = 2 * bit  # block size of the upper level
         # left-half counts in the upper level: running number of rows whose rank has bit b clear
         Z = np.zeros((L, P + 1), dtype=np.intp)
         np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
@@ -119,13 +131,8 @@ def prefix_absolute_errors(order, y, w):
         z_base = lane * (P + 1)
         s_base = lane * ((P // bit) * (bit + 1))
 
-        def left_half(start, cnt):
-            """Rows of block [start, start + bit) among the prefix: count and flat index of sums."""
-            first = z_base + (start >> (b + 1)) * width
-            c = Zf.take(first + cnt) - Zf.take(first)
-            return c, s_base + (start >> b) * (bit + 1) + c
-
-        c_left, at = left_half(cur, count)
+        level = (b, Zf, z_base, s_base)
+        c_left, at = _left_half(cur, count, level)
         node_w = Sw.take(at)
         valid = cur + bit <= m
         hit = valid & ~matched & (target == node_w)
@@ -135,7 +142,7 @@ def prefix_absolute_errors(order, y, w):
             prev_target = np.where(hit, target, prev_target)
             matched |= hit
         if matched.any():
-            c2, at2 = left_half(prev, prev_count)
+            c2, at2 = _left_half(prev, prev_count, level)
             node2 = Sw.take(at2)
             move2 = matched & (prev + bit <= m) & (prev_target > node2)
             prev_target = np.where(move2, prev_target - node2, prev_target)
@@ -276,3 +283,59 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
         threshold = (binning.upper[f, b] + binning.lower[f, c_next]) / 2.0
     return Split(f, int(b), float(threshold), missing_left, best_value, L, R, cat_left=cat_left,
                  child_impurity=(imp_l, imp_r))
+
+
+# -- the builder's side ----------------------------------------------------------------------------
+
+
+def find_split_rows(builder, record):
+    """Split search of a criterion that needs the rows themselves (absolute error)."""
+    if builder.splitter == "random":
+        return random_split_rows(builder, record)
+    rows = record["rows"]
+    features = builder._candidate_features(rows)
+    if len(features) == 0:
+        return None
+    split = split_absolute_error(builder.binning.codes, rows, features, builder.criterion.y, builder.stats,
+                                 builder.binning, builder.min_samples_leaf, builder.min_weight_leaf,
+                                 builder.categorical)
+    if split is not None and split.cat_left is not None:
+        split = with_categories(builder, split)
+    return split
+
+
+def random_split_rows(builder, record):
+    """Extra-trees split under absolute error: one random threshold per candidate feature (drawn
+    as in ``_Builder._random_split``), each scored by the children's absolute errors."""
+    rows = record["rows"]
+    features = builder._candidate_features(rows)
+    if len(features) == 0:
+        return None
+    sub = take2d(builder.binning.codes, rows[:, None], features[None, :]).astype(np.intp)
+    lo, hi = sub.min(axis=0), sub.max(axis=0)
+    vlo = builder.binning.lower[features, lo]
+    vhi = builder.binning.upper[features, hi]
+    draw = vlo + builder.rng.random(len(features)) * (vhi - vlo)
+    cut = np.array([np.searchsorted(builder.binning.upper[f], t, side="right") - 1
+                    for f, t in zip(features, draw)], dtype=np.intp)
+    cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+    y, w = builder.criterion.y[rows], builder.stats[rows, 1]
+    best = None
+    for j in np.flatnonzero(lo < hi):
+        left = sub[:, j] <= cut[j]
+        n_left = int(left.sum())
+        wl, wr = float(w[left].sum()), float(w[~left].sum())
+        too_small = min(n_left, len(rows) - n_left) < builder.min_samples_leaf
+        if too_small or min(wl, wr) < max(builder.min_weight_leaf, 1e-300):
+            continue
+        _, il = median_and_impurity(y[left], w[left])
+        _, ir = median_and_impurity(y[~left], w[~left])
+        score = -(wl * il + wr * ir)
+        if best is None or score > best[0]:
+            best = (score, j, left, il, ir)
+    if best is None:
+        return None
+    score, j, left, il, ir = best
+    L, R = builder.stats[rows[left]].sum(axis=0), builder.stats[rows[~left]].sum(axis=0)
+    return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R,
+                 child_impurity=(il, ir))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._criterion import ClassificationCriterion, NewtonGain
-from ._splitter import Split, _score
+from ._splitter import Split, _score, split_from_histogram
 
 CAT_SMOOTH = 10.0  # scikit-learn's MIN_CAT_SUPPORT / LightGBM's cat_smooth
 
@@ -95,6 +95,132 @@ def split_categorical(hist, total, features, criterion, min_samples_leaf, min_we
     mask = np.zeros(n_bins, dtype=bool)
     mask[chosen] = True
     return Split(int(features[feat_of[r]]), 0, float("nan"), False, float(value), L, R, cat_left=mask)
+
+
+# -- the fitted tree's side: category sets per node -----------------------------------------------
+
+
+def _set_bits(words, values):
+    np.bitwise_or.at(words, values >> 6, np.left_shift(np.uint64(1), (values & 63).astype(np.uint64)))
+
+
+class CategoricalTreeMixin:
+    """Category sets of a :class:`._tree.Tree`'s categorical nodes (see its module docstring)."""
+
+    # None when the tree has no categorical split: node mask, bitsets over values and over codes
+    _is_cat = None
+    _cat_bitset = None
+    _cat_bins = None
+
+    def _finalize_categorical(self):
+        cat = self._cat
+        del self._cat
+        n = len(self.feature)
+        top = max((int(v.max()) if len(v) else 0) for _, v in cat.values())
+        n_bins = max(len(mask) for mask, _ in cat.values())
+        self._is_cat = np.zeros(n, dtype=bool)
+        self._cat_bitset = np.zeros((n, top // 64 + 1), dtype=np.uint64)
+        self._cat_bins = np.zeros((n, (n_bins - 1) // 64 + 1), dtype=np.uint64)
+        for node, (mask, values) in cat.items():
+            self._is_cat[node] = True
+            _set_bits(self._cat_bitset[node], np.asarray(values, dtype=np.int64))
+            _set_bits(self._cat_bins[node], np.flatnonzero(mask))
+            self.threshold[node] = np.nan
+
+    @property
+    def is_categorical(self) -> np.ndarray:
+        """Per node: True when it splits on a category set rather than a threshold."""
+        return self._is_cat if self._is_cat is not None else np.zeros(self.node_count, dtype=bool)
+
+    @property
+    def categorical_left(self) -> np.ndarray:
+        """Bitset (node_count, n_words) uint64 of the category values each node sends left: bit
+        ``v % 64`` of word ``v // 64`` is set when category ``v`` goes left (zeros off categorical
+        nodes)."""
+        if self._cat_bitset is None:
+            return np.zeros((self.node_count, 1), dtype=np.uint64)
+        return self._cat_bitset
+
+    def categories_left(self, node: int) -> np.ndarray:
+        """Sorted category values sent left by a categorical ``node`` (empty for other nodes)."""
+        words = self.categorical_left[node]
+        bits = (words[:, None] >> np.arange(64, dtype=np.uint64)[None, :]) & np.uint64(1)
+        return np.flatnonzero(bits.ravel().astype(bool))
+
+    def _categorical_go_left(self, nd, x, go_left):
+        """``go_left`` with the categorical nodes among ``nd`` answered by set membership of ``x``."""
+        cat = self._is_cat[nd]
+        if not cat.any():
+            return go_left
+        xc = x[cat]
+        ok = np.isfinite(xc) & (xc >= 0) & (xc < 64.0 * self._cat_bitset.shape[1])
+        v = np.where(ok, xc, 0).astype(np.int64)
+        bits = (self._cat_bitset[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
+        go_left = go_left.copy()
+        go_left[cat] = ok & (bits == 1) & (v == xc)
+        return go_left
+
+    def _categorical_codes_go_left(self, nd, c, go_left):
+        cat = self._is_cat[nd]
+        if not cat.any():
+            return go_left
+        v = c[cat].astype(np.int64)
+        bits = (self._cat_bins[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
+        go_left = go_left.copy()
+        go_left[cat] = bits == 1
+        return go_left
+
+
+# -- the builder's side: split search over a mix of ordered and categorical features --------------
+
+
+def find_split_mixed(builder, record):
+    """Best split when some features are categorical: the ordered ones through the usual
+    finders, the categorical ones through their node histogram (:func:`split_categorical`)."""
+    rows, total = record["rows"], record["total"]
+    features = record.get("features")
+    if features is None:
+        features = builder._candidate_features(rows)
+    if len(features) == 0:
+        return None
+    is_cat = builder.categorical[features]
+    if builder._use_hist(len(rows)):
+        hist = record.get("hist")
+        if hist is None:
+            hist = builder._hist(rows, features)
+        if builder._all_features():
+            record["hist"] = hist
+            record["live"] = builder._live_features(hist)
+            record["features"] = features
+        num = None
+        if not is_cat.all():
+            num = split_from_histogram(hist[~is_cat], total, features[~is_cat], builder.binning,
+                                       builder.criterion, builder.min_samples_leaf, builder.min_weight_leaf)
+        cat_hist = hist[is_cat]
+    else:
+        num = None
+        if not is_cat.all():
+            num = builder._find_split({"rows": rows, "total": total, "features": features[~is_cat],
+                                       "numeric_only": True})
+        cat_hist = builder._hist(rows, features[is_cat]) if is_cat.any() else None
+    cat = None
+    if is_cat.any():
+        cat = split_categorical(cat_hist, total, features[is_cat], builder.criterion,
+                                builder.min_samples_leaf, builder.min_weight_leaf)
+    if cat is not None and (num is None or cat.proxy > num.proxy):
+        return with_categories(builder, cat)
+    return num
+
+
+def with_categories(builder, split):
+    """Fill a categorical split's NaN routing and category values from the binning."""
+    mask = split.cat_left
+    if builder.binning.has_missing:
+        split.missing_left = bool(mask[builder.binning.missing_code])
+        mask = mask[:-1]
+    codes = np.flatnonzero(mask)
+    split.cat_values = builder.binning.lower[split.feature, codes].astype(np.int64)
+    return split
 
 
 MAX_CATEGORY_CODE = 65535  # category sets are bitsets over the codes

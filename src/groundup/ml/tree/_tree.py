@@ -17,7 +17,9 @@ import heapq
 
 import numpy as np
 
+from ._absolute_error import find_split_rows, median_and_impurity
 from ._binning import take2d
+from ._categorical import CategoricalTreeMixin, find_split_mixed
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
 
 TREE_LEAF = -1
@@ -28,13 +30,8 @@ _LEVELWISE_MIN_DEPTH = 8
 _HIST_MEMORY_ELEMENTS = 1 << 24  # cap on histogram floats kept alive for sibling subtraction
 
 
-class Tree:
+class Tree(CategoricalTreeMixin):
     """Array representation of a binary decision tree (see the module docstring)."""
-
-    # categorical splits (None when the tree has none): node mask, bitsets over values and codes
-    _is_cat = None
-    _cat_bitset = None
-    _cat_bins = None
 
     def __init__(self, n_features: int, n_outputs: int, n_values: int):
         self.n_features = n_features
@@ -90,65 +87,6 @@ class Tree:
         if getattr(self, "_cat", None):
             self._finalize_categorical()
         return self
-
-    # -- categorical splits -------------------------------------------------------------------
-    def _finalize_categorical(self):
-        cat = self._cat
-        del self._cat
-        n = len(self.feature)
-        top = max((int(v.max()) if len(v) else 0) for _, v in cat.values())
-        n_bins = max(len(mask) for mask, _ in cat.values())
-        self._is_cat = np.zeros(n, dtype=bool)
-        self._cat_bitset = np.zeros((n, top // 64 + 1), dtype=np.uint64)
-        self._cat_bins = np.zeros((n, (n_bins - 1) // 64 + 1), dtype=np.uint64)
-        for node, (mask, values) in cat.items():
-            self._is_cat[node] = True
-            _set_bits(self._cat_bitset[node], np.asarray(values, dtype=np.int64))
-            _set_bits(self._cat_bins[node], np.flatnonzero(mask))
-            self.threshold[node] = np.nan
-
-    @property
-    def is_categorical(self) -> np.ndarray:
-        """Per node: True when it splits on a category set rather than a threshold."""
-        return self._is_cat if self._is_cat is not None else np.zeros(self.node_count, dtype=bool)
-
-    @property
-    def categorical_left(self) -> np.ndarray:
-        """Bitset (node_count, n_words) uint64 of the category values each node sends left: bit
-        ``v % 64`` of word ``v // 64`` is set when category ``v`` goes left (zeros off categorical
-        nodes)."""
-        if self._cat_bitset is None:
-            return np.zeros((self.node_count, 1), dtype=np.uint64)
-        return self._cat_bitset
-
-    def categories_left(self, node: int) -> np.ndarray:
-        """Sorted category values sent left by a categorical ``node`` (empty for other nodes)."""
-        words = self.categorical_left[node]
-        bits = (words[:, None] >> np.arange(64, dtype=np.uint64)[None, :]) & np.uint64(1)
-        return np.flatnonzero(bits.ravel().astype(bool))
-
-    def _categorical_go_left(self, nd, x, go_left):
-        """``go_left`` with the categorical nodes among ``nd`` answered by set membership of ``x``."""
-        cat = self._is_cat[nd]
-        if not cat.any():
-            return go_left
-        xc = x[cat]
-        ok = np.isfinite(xc) & (xc >= 0) & (xc < 64.0 * self._cat_bitset.shape[1])
-        v = np.where(ok, xc, 0).astype(np.int64)
-        bits = (self._cat_bitset[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
-        go_left = go_left.copy()
-        go_left[cat] = ok & (bits == 1) & (v == xc)
-        return go_left
-
-    def _categorical_codes_go_left(self, nd, c, go_left):
-        cat = self._is_cat[nd]
-        if not cat.any():
-            return go_left
-        v = c[cat].astype(np.int64)
-        bits = (self._cat_bins[nd[cat], v >> 6] >> (v & 63).astype(np.uint64)) & np.uint64(1)
-        go_left = go_left.copy()
-        go_left[cat] = bits == 1
-        return go_left
 
     @property
     def node_count(self) -> int:
@@ -211,10 +149,6 @@ class Tree:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """``value`` of the leaf each row lands in, shape (n, n_outputs, n_values)."""
         return self.value[self.apply(X)]
-
-
-def _set_bits(words, values):
-    np.bitwise_or.at(words, values >> 6, np.left_shift(np.uint64(1), (values & 63).astype(np.uint64)))
 
 
 class _Builder:
@@ -298,9 +232,9 @@ class _Builder:
 
     def _find_split(self, record):
         if getattr(self.criterion, "row_based", False):
-            return self._find_split_rows(record)
+            return find_split_rows(self, record)
         if self.categorical is not None and not record.get("numeric_only") and self.splitter != "random":
-            return self._find_split_mixed(record)
+            return find_split_mixed(self, record)
         rows, total = record["rows"], record["total"]
         crit = self.criterion
         if self.splitter == "random":
@@ -335,105 +269,6 @@ class _Builder:
             L[cols] = split.left_stats
             split.left_stats, split.right_stats = L, total - L
         return split
-
-    def _find_split_mixed(self, record):
-        """Best split when some features are categorical: the ordered ones through the usual
-        finders, the categorical ones through their node histogram (:mod:`._categorical`)."""
-        from ._categorical import split_categorical
-        rows, total = record["rows"], record["total"]
-        features = record.get("features")
-        if features is None:
-            features = self._candidate_features(rows)
-        if len(features) == 0:
-            return None
-        is_cat = self.categorical[features]
-        if self._use_hist(len(rows)):
-            hist = record.get("hist")
-            if hist is None:
-                hist = self._hist(rows, features)
-            if self._all_features():
-                record["hist"] = hist
-                record["live"] = self._live_features(hist)
-                record["features"] = features
-            num = None
-            if not is_cat.all():
-                num = split_from_histogram(hist[~is_cat], total, features[~is_cat], self.binning, self.criterion,
-                                           self.min_samples_leaf, self.min_weight_leaf)
-            cat_hist = hist[is_cat]
-        else:
-            num = None
-            if not is_cat.all():
-                num = self._find_split({"rows": rows, "total": total, "features": features[~is_cat],
-                                        "numeric_only": True})
-            cat_hist = self._hist(rows, features[is_cat]) if is_cat.any() else None
-        cat = None
-        if is_cat.any():
-            cat = split_categorical(cat_hist, total, features[is_cat], self.criterion, self.min_samples_leaf,
-                                    self.min_weight_leaf)
-        if cat is not None and (num is None or cat.proxy > num.proxy):
-            return self._with_categories(cat)
-        return num
-
-    def _with_categories(self, split):
-        """Fill a categorical split's NaN routing and category values from the binning."""
-        mask = split.cat_left
-        if self.binning.has_missing:
-            split.missing_left = bool(mask[self.binning.missing_code])
-            mask = mask[:-1]
-        codes = np.flatnonzero(mask)
-        split.cat_values = self.binning.lower[split.feature, codes].astype(np.int64)
-        return split
-
-    def _find_split_rows(self, record):
-        """Split search of a criterion that needs the rows themselves (absolute error)."""
-        from ._absolute_error import split_absolute_error
-        if self.splitter == "random":
-            return self._random_split_rows(record)
-        rows = record["rows"]
-        features = self._candidate_features(rows)
-        if len(features) == 0:
-            return None
-        split = split_absolute_error(self.binning.codes, rows, features, self.criterion.y, self.stats, self.binning,
-                                     self.min_samples_leaf, self.min_weight_leaf, self.categorical)
-        if split is not None and split.cat_left is not None:
-            split = self._with_categories(split)
-        return split
-
-    def _random_split_rows(self, record):
-        """Extra-trees split under absolute error: one random threshold per candidate feature (drawn
-        as in :meth:`_random_split`), each scored by the children's absolute errors."""
-        from ._absolute_error import median_and_impurity
-        from ._splitter import Split
-        rows = record["rows"]
-        features = self._candidate_features(rows)
-        if len(features) == 0:
-            return None
-        sub = take2d(self.binning.codes, rows[:, None], features[None, :]).astype(np.intp)
-        lo, hi = sub.min(axis=0), sub.max(axis=0)
-        vlo = self.binning.lower[features, lo]
-        vhi = self.binning.upper[features, hi]
-        draw = vlo + self.rng.random(len(features)) * (vhi - vlo)
-        cut = np.array([np.searchsorted(self.binning.upper[f], t, side="right") - 1
-                        for f, t in zip(features, draw)], dtype=np.intp)
-        cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
-        y, w = self.criterion.y[rows], self.stats[rows, 1]
-        best = None
-        for j in np.flatnonzero(lo < hi):
-            left = sub[:, j] <= cut[j]
-            n_left = int(left.sum())
-            wl, wr = float(w[left].sum()), float(w[~left].sum())
-            if min(n_left, len(rows) - n_left) < self.min_samples_leaf or min(wl, wr) < max(self.min_weight_leaf, 1e-300):
-                continue
-            _, il = median_and_impurity(y[left], w[left])
-            _, ir = median_and_impurity(y[~left], w[~left])
-            score = -(wl * il + wr * ir)
-            if best is None or score > best[0]:
-                best = (score, j, left, il, ir)
-        if best is None:
-            return None
-        score, j, left, il, ir = best
-        L, R = self.stats[rows[left]].sum(axis=0), self.stats[rows[~left]].sum(axis=0)
-        return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R, child_impurity=(il, ir))
 
     def _random_split(self, record):
         """Extremely randomised trees: one uniform random threshold per candidate feature."""
@@ -491,7 +326,6 @@ class _Builder:
     def _add(self, record):
         total = record["total"]
         if getattr(self.criterion, "row_based", False):
-            from ._absolute_error import median_and_impurity
             rows = record["rows"]
             median, impurity = median_and_impurity(self.criterion.y[rows], self.stats[rows, 1])
             value = np.array([median])
@@ -509,7 +343,8 @@ class _Builder:
                 if split.child_impurity is None:
                     gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
                 else:  # w/W·(I - w_L/w·I_L - w_R/w·I_R) with the finder's child impurities
-                    w, wl, wr = (float(self.criterion.weight(s)) for s in (total, split.left_stats, split.right_stats))
+                    w, wl, wr = (float(self.criterion.weight(s))
+                                 for s in (total, split.left_stats, split.right_stats))
                     il, ir = split.child_impurity
                     gain = w / self.total_weight * (impurity - wl / w * il - wr / w * ir)
                 record["improvement"] = float(gain)
