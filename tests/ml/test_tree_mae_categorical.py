@@ -78,6 +78,16 @@ def test_absolute_error_same_tree_as_sklearn(seed, max_depth, min_samples_leaf, 
     np.testing.assert_allclose(ours.feature_importances_, theirs.feature_importances_, atol=1e-12)
 
 
+@pytest.mark.parametrize("max_leaf_nodes", [5, 10])
+def test_absolute_error_best_first_same_tree_as_sklearn(max_leaf_nodes):
+    X, y, _ = _heavy_tailed(0)
+    kw = dict(criterion="absolute_error", max_leaf_nodes=max_leaf_nodes, min_samples_leaf=5)
+    ours = DecisionTreeRegressor(**kw).fit(X, y)
+    theirs = sk_tree.DecisionTreeRegressor(random_state=0, **kw).fit(X, y)
+    assert ours.get_n_leaves() == theirs.get_n_leaves() == max_leaf_nodes
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X))
+
+
 def test_absolute_error_leaves_hold_weighted_medians_and_mean_absolute_deviation():
     X, y, rng = _heavy_tailed(1)
     w = rng.integers(1, 5, len(y)).astype(float)
