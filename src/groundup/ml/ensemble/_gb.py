@@ -8,6 +8,10 @@ exact feature values (or, with ``max_bins``, on quantile bins).
 ``HistGradientBoosting*`` uses gradients ``g`` *and* hessians ``h``: a leaf's weight is
 ``-G/(H+λ)`` and a split's gain ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``, searched on
 histograms of ≤ 255 bins per feature, leaves grown best-first. ``explain_split`` shows those terms.
+``categorical_features`` (indices or a boolean mask; non-negative integer codes, at most
+``max_bins`` categories per column) lets a node send a subset of categories left: the categories
+are sorted by ``G/(H + 10)`` (LightGBM's and scikit-learn's ``cat_smooth``) and scanned like an
+ordered feature; a category unseen in training goes right (see :mod:`groundup.ml.tree._categorical`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.tree import DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
+from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.tree._classes import resolve_max_features, tree_feature_importances
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
@@ -81,6 +86,7 @@ class _BoostingCommon(BaseEstimator):
         check_is_fitted(self, "_stages")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         F = np.tile(self._baseline, (X.shape[0], 1))
         for stage in self._stages:
             for k, tree in enumerate(stage):
@@ -331,6 +337,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
         if self.l2_regularization < 0 or self.min_split_gain < 0:
             raise ValueError(hint(f"{owner}: l2_regularization and min_split_gain must be >= 0",
                                   "pass non-negative values"))
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, owner,
+                                                            max_categories=self.max_bins)
         target, loss, y_enc = self._encode_targets(X, y)
         self._loss_obj = loss
         rng = check_random_state(self.random_state)
@@ -369,6 +377,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                                    min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                    max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
                 builder.edge_thresholds = True
+                builder.categorical = self.is_categorical_
                 if n_cols < n_features:
                     builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))
                 stats = np.column_stack([np.ones(n), wt * h, wt * g])
@@ -422,12 +431,14 @@ class BaseHistGradientBoosting(_BoostingCommon):
                    gain=0.5 * (terms["left"] + terms["right"] - terms["parent"]) - gamma,
                    weight_left=-GL / (HL + lam), weight_right=-GR / (HR + lam),
                    missing_go_to_left=bool(t.missing_go_to_left[node]))
+        if t.is_categorical[node]:
+            out["categories_left"] = t.categories_left(node).tolist()
         return out
 
 
 def _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
               l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-              early_stopping, validation_fraction, n_iter_no_change, tol, random_state):
+              early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features=None):
     self.loss = loss
     self.learning_rate = learning_rate
     self.max_iter = max_iter
@@ -445,6 +456,7 @@ def _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, mi
     self.n_iter_no_change = n_iter_no_change
     self.tol = tol
     self.random_state = random_state
+    self.categorical_features = categorical_features
 
 
 class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradientBoosting):
@@ -456,10 +468,11 @@ class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradi
     def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, max_depth=None,
                  min_samples_leaf=20, l2_regularization=0.0, min_split_gain=0.0, min_child_weight=1e-3,
                  colsample_bytree=1.0, subsample=1.0, max_bins=255, early_stopping="auto",
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None):
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None,
+                 categorical_features=None):
         _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
                   l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state)
+                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features)
 
     def fit(self, X, y, sample_weight=None):
         if self.loss != "log_loss":
@@ -477,7 +490,8 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseHistGradientBoosting):
     def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
                  max_depth=None, min_samples_leaf=20, l2_regularization=0.0, min_split_gain=0.0,
                  min_child_weight=1e-3, colsample_bytree=1.0, subsample=1.0, max_bins=255, early_stopping="auto",
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None):
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None,
+                 categorical_features=None):
         _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
                   l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state)
+                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features)
