@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groundup as gu
+from groundup import _threads
 from groundup.autograd import gradcheck
 from groundup.errors import DTypeError, GradError, ShapeError
 from groundup.ops import conv as C
@@ -79,12 +80,16 @@ def _t(a, grad=True):
 RNG = np.random.default_rng(20240601)
 
 
-@pytest.fixture(autouse=True, params=["channel-major", "batch-major"])
+@pytest.fixture(autouse=True, params=["channel-major", "batch-major", "batch-major-threads"])
 def conv_path(request, monkeypatch):
-    """Run every test through both conv2d paths: the threshold on the output map size that picks
-    the batch-major path is set so that it is always (or never) taken where it applies."""
+    """Run every test through each conv2d path: the threshold on the output map size that picks
+    the batch-major path is set so that it is always (or never) taken where it applies; the
+    threaded variant splits even tiny batches over 3 threads."""
     monkeypatch.setattr(C, "_BATCH_MAJOR_MIN_PIXELS",
-                        0 if request.param == "batch-major" else 10**12)
+                        10**12 if request.param == "channel-major" else 0)
+    if request.param == "batch-major-threads":
+        monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)
+        monkeypatch.setattr(_threads, "_num_threads", 3)
     return request.param
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import groundup as gu
-from groundup import nn
+from groundup import _threads, nn
 from groundup.autograd import gradcheck
 from groundup.errors import GradError, ShapeError
 from groundup.ops import pooling as C
@@ -156,8 +156,11 @@ def test_max_pool2d_random_configs_with_ties(h, w, kh, kw, sh, sw, dh, dw, ph, p
     np.testing.assert_array_equal(xt.grad.data, naive_max_pool2d_grad(x.shape, ref_idx, g))
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_max_pool2d_2x2_fast_path_matches_reference_on_ties(dtype):
+def test_max_pool2d_2x2_fast_path_matches_reference_on_ties(dtype, threads, monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)      # split even this small batch
+    monkeypatch.setattr(_threads, "_num_threads", threads)
     # every tie pattern of a 2×2 window over {0, 1, 2}: 81 windows, several times over
     x = np.random.default_rng(3).integers(0, 3, (3, 5, 12, 18)).astype(dtype)
     xt = gu.tensor(x, requires_grad=True)

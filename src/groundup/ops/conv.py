@@ -35,6 +35,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from groundup._threads import parallel_for
 from groundup.autograd.function import Function
 from groundup.errors import DTypeError, ShapeError, hint
 from groundup.ops._util import tensor_cls
@@ -366,21 +367,29 @@ def _pad_nchw(x: np.ndarray, pads: tuple, role: str) -> np.ndarray:
 def _conv2d_batch_major(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups=1):
     """conv2d by per-sample GEMMs: out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW) + b.
 
-    Returns the (N, O, OH, OW) output and, if ``keep_cols``, the (N, K, OH·OW) columns."""
+    Returns the (N, O, OH, OW) output and, if ``keep_cols``, the (N, K, OH·OW) columns. Samples
+    are split over threads: these GEMMs are too small for BLAS to parallelise on its own."""
     N = x.shape[0]
     O, C, kH, kW = w.shape
     OH, OW = out_hw
-    xp = _pad_nchw(x, pads, "pad")
-    shape = (N, C, kH, kW, OH, OW)
-    cols = np.empty(shape, x.dtype) if keep_cols else _scratch("cols", shape, x.dtype)
-    for p in range(kH):                     # one strided copy per kernel offset
-        for q in range(kW):
-            cols[:, :, p, q] = _offset(xp, p, q, stride, dilation, out_hw)
-    cols = cols.reshape(N, C * kH * kW, OH * OW)
-    out = np.matmul(w.reshape(O, C * kH * kW), cols)
-    if bias is not None:
-        out += bias.reshape(1, O, 1)
-    return out.reshape(N, O, OH, OW), (cols if keep_cols else None)
+    K = C * kH * kW
+    wm = w.reshape(O, K)
+    out = np.empty((N, O, OH * OW), dtype=x.dtype)
+    cols = np.empty((N, K, OH * OW), x.dtype) if keep_cols else None
+
+    def run(a, b):
+        xp = _pad_nchw(x[a:b], pads, "pad")
+        shape = (b - a, C, kH, kW, OH, OW)
+        c = cols[a:b].reshape(shape) if keep_cols else _scratch("cols", shape, x.dtype)
+        for p in range(kH):                 # one strided copy per kernel offset
+            for q in range(kW):
+                c[:, :, p, q] = _offset(xp, p, q, stride, dilation, out_hw)
+        np.matmul(wm, c.reshape(b - a, K, OH * OW), out=out[a:b])
+        if bias is not None:
+            out[a:b] += bias.reshape(1, O, 1)
+
+    parallel_for(N, run, out.size + N * K * OH * OW)
+    return out.reshape(N, O, OH, OW), cols
 
 
 def _conv2d_batch_major_input_grad(g, w, pads, stride, dilation, hw):
@@ -390,20 +399,35 @@ def _conv2d_batch_major_input_grad(g, w, pads, stride, dilation, hw):
     _, C, kH, kW = w.shape
     (pt, pb), (pl, pr) = pads
     H, W = hw
-    gcols = _matmul(w.reshape(O, C * kH * kW).T, g.reshape(N, O, OH * OW))
-    gcols = gcols.reshape(N, C, kH, kW, OH, OW)
-    gxp = _scratch("col2im", (N, C, H + pt + pb, W + pl + pr), g.dtype, zero=True)
-    for p in range(kH):
-        for q in range(kW):
-            _offset(gxp, p, q, stride, dilation, (OH, OW))[...] += gcols[:, :, p, q]
-    return np.array(gxp[:, :, pt:pt + H, pl:pl + W], order="C", copy=True)
+    wt = w.reshape(O, C * kH * kW).T
+    gx = np.empty((N, C, H, W), dtype=g.dtype)
+
+    def run(a, b):
+        gcols = _matmul(wt, g[a:b].reshape(b - a, O, OH * OW)).reshape(b - a, C, kH, kW, OH, OW)
+        gxp = _scratch("col2im", (b - a, C, H + pt + pb, W + pl + pr), g.dtype, zero=True)
+        for p in range(kH):
+            for q in range(kW):
+                _offset(gxp, p, q, stride, dilation, (OH, OW))[...] += gcols[:, :, p, q]
+        gx[a:b] = gxp[:, :, pt:pt + H, pl:pl + W]
+
+    parallel_for(N, run, gx.size + N * C * kH * kW * OH * OW)
+    return gx
 
 
 def _conv2d_batch_major_weight_grad(g, cols, shape):
     """∂L/∂W = Σ_n G[n] (O, OH·OW) @ cols[n]ᵀ (OH·OW, K), as the weight's (O, C, kH, kW)."""
     N, O = g.shape[:2]
-    per_sample = _matmul(g.reshape(N, O, -1), cols.transpose(0, 2, 1))
-    return per_sample.sum(axis=0).reshape(shape)
+    parts = {}
+
+    def run(a, b):
+        per_sample = _matmul(g[a:b].reshape(b - a, O, -1), cols[a:b].transpose(0, 2, 1))
+        parts[a] = per_sample.sum(axis=0)
+
+    parallel_for(N, run, g.size + cols.size)
+    total = parts[0]
+    for a in sorted(parts)[1:]:          # a fixed order: the same sum whatever thread ends first
+        total = total + parts[a]
+    return total.reshape(shape)
 
 
 # ----------------------------------------------------------------------------- convolution

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup._threads import parallel_for
 from groundup.autograd.function import Function
 from groundup.errors import ShapeError, hint
 from groundup.ops._util import tensor_cls
@@ -89,20 +90,28 @@ class _Pool2x2:
     only W/2 elements. So: split the columns into even and odd (one copy whose source coalesces
     into a single stride-2 run), take the max of each horizontal pair (``hright``: the right one is
     strictly larger), then of each vertical pair of those (``below``: the bottom row's is strictly
-    larger). Ties go left and up: the first maximum in row-major window order, like PyTorch."""
+    larger). Ties go left and up: the first maximum in row-major window order, like PyTorch.
+    Large batches are split over threads (:func:`groundup._threads.parallel_for`)."""
 
     __slots__ = ("below", "hright", "out")
 
     def __init__(self, x):
         N, C, H, W = x.shape
-        cols = np.empty((2, N, C, H, W // 2), dtype=x.dtype)
-        np.copyto(cols, x.reshape(N, C, H, W // 2, 2).transpose(4, 0, 1, 2, 3))
+        self.out = np.empty((N, C, H // 2, W // 2), dtype=x.dtype)
+        self.below = np.empty((N, C, H // 2, W // 2), dtype=bool)
+        self.hright = np.empty((N, C, H, W // 2), dtype=bool)
+        parallel_for(N, lambda a, b: self._forward(x[a:b], slice(a, b)), x.size)
+
+    def _forward(self, x, rows_of):
+        n, C, H, W = x.shape
+        cols = np.empty((2, n, C, H, W // 2), dtype=x.dtype)
+        np.copyto(cols, x.reshape(n, C, H, W // 2, 2).transpose(4, 0, 1, 2, 3))
         left, right = cols
-        self.hright = np.greater(right, left)
-        rows = np.maximum(left, right).reshape(N, C, H // 2, 2, W // 2)
+        np.greater(right, left, out=self.hright[rows_of])
+        rows = np.maximum(left, right, out=left).reshape(n, C, H // 2, 2, W // 2)
         top, bottom = rows[:, :, :, 0], rows[:, :, :, 1]
-        self.below = np.greater(bottom, top)
-        self.out = np.maximum(top, bottom)
+        np.greater(bottom, top, out=self.below[rows_of])
+        np.maximum(top, bottom, out=self.out[rows_of])
 
     def argmax(self):
         """The window index p·2 + q of each output's maximum, as int8 (for return_indices)."""
@@ -116,14 +125,19 @@ class _Pool2x2:
     def backward(self, g):
         """Route g (N, C, OH, OW) to the argmax pixels: the inverse of the two forward steps."""
         N, C, OH, OW = g.shape
-        rows = np.empty((N, C, OH, 2, OW), dtype=g.dtype)
-        np.multiply(g, ~self.below, out=rows[:, :, :, 0])
-        np.multiply(g, self.below, out=rows[:, :, :, 1])
-        rows = rows.reshape(N, C, 2 * OH, OW)
         gx = np.empty((N, C, 2 * OH, OW, 2), dtype=g.dtype)
-        np.multiply(rows, ~self.hright, out=gx[..., 0])
-        np.multiply(rows, self.hright, out=gx[..., 1])
+        parallel_for(N, lambda a, b: self._backward(g[a:b], gx[a:b], slice(a, b)), gx.size)
         return gx.reshape(N, C, 2 * OH, 2 * OW)
+
+    def _backward(self, g, gx, rows_of):
+        n, C, OH, OW = g.shape
+        below, hright = self.below[rows_of], self.hright[rows_of]
+        rows = np.empty((n, C, OH, 2, OW), dtype=g.dtype)
+        np.multiply(g, ~below, out=rows[:, :, :, 0])
+        np.multiply(g, below, out=rows[:, :, :, 1])
+        rows = rows.reshape(n, C, 2 * OH, OW)
+        np.multiply(rows, ~hright, out=gx[..., 0])
+        np.multiply(rows, hright, out=gx[..., 1])
 
 
 def _first_max_scan(views):
