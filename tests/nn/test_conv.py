@@ -80,14 +80,15 @@ def _t(a, grad=True):
 RNG = np.random.default_rng(20240601)
 
 
-@pytest.fixture(autouse=True, params=["channel-major", "batch-major", "batch-major-threads"])
+@pytest.fixture(autouse=True, params=["channel-major", "batch-major", "channel-major-threads",
+                                      "batch-major-threads"])
 def conv_path(request, monkeypatch):
     """Run every test through each conv2d path: the threshold on the output map size that picks
     the batch-major path is set so that it is always (or never) taken where it applies; the
-    threaded variant splits even tiny batches over 3 threads."""
+    threaded variants split even tiny batches over 3 threads."""
     monkeypatch.setattr(C, "_BATCH_MAJOR_MIN_PIXELS",
-                        10**12 if request.param == "channel-major" else 0)
-    if request.param == "batch-major-threads":
+                        10**12 if request.param.startswith("channel") else 0)
+    if request.param.endswith("threads"):
         monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)
         monkeypatch.setattr(_threads, "_num_threads", 3)
     return request.param

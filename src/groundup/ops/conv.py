@@ -174,8 +174,14 @@ def _pad_cn(x: np.ndarray, pads: tuple) -> np.ndarray:
     (pt, pb), (pl, pr) = pads
     N, C, H, W = x.shape
     padded = pt or pb or pl or pr
-    out = _scratch("pad", (C, N, H + pt + pb, W + pl + pr), x.dtype, zero=bool(padded))
-    out[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
+    out = _scratch("pad", (C, N, H + pt + pb, W + pl + pr), x.dtype)
+
+    def run(a, b):
+        if padded:
+            out[:, a:b] = 0
+        out[:, a:b, pt:pt + H, pl:pl + W] = x[a:b].transpose(1, 0, 2, 3)
+
+    parallel_for(N, run, out.size)
     return out
 
 
@@ -203,15 +209,10 @@ def _im2col(xpc, kernel, stride, dilation, out_hw, groups, temporary=False) -> n
     (OH, OW), (kH, kW) = out_hw, kernel
     Cg = C // groups
     win = _windows(xpc, kernel, stride, dilation, out_hw).reshape(groups, Cg, N, OH, OW, kH, kW)
-    win = win.transpose(0, 5, 6, 1, 2, 3, 4)
-    shape = (groups, kH * kW * Cg, N * OH * OW)
-    if not temporary:
-        out = win.reshape(shape)
-        # a 1×1 kernel's "copy" can be a mere view of the (scratch) padded input: own the data
-        return out.copy() if np.may_share_memory(out, xpc) else out
-    out = _scratch("cols", win.shape, xpc.dtype)
-    np.copyto(out, win)
-    return out.reshape(shape)
+    win = win.transpose(0, 5, 6, 1, 2, 3, 4)                  # (G, kH, kW, Cg, N, OH, OW)
+    out = _scratch("cols", win.shape, xpc.dtype) if temporary else np.empty(win.shape, xpc.dtype)
+    parallel_for(N, lambda a, b: np.copyto(out[:, :, :, :, a:b], win[:, :, :, :, a:b]), out.size)
+    return out.reshape(groups, kH * kW * Cg, N * OH * OW)
 
 
 def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
@@ -225,10 +226,16 @@ def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.nda
     Cg = K // (kH * kW)
     N = M // (OH * OW)
     c = cols.reshape(G, kH, kW, Cg, N, OH, OW)
-    out = _scratch("col2im", (G, Cg, N) + tuple(padded_hw), cols.dtype, zero=True)
-    for p in range(kH):
-        for q in range(kW):
-            _offset(out, p, q, stride, dilation, out_hw)[...] += c[:, p, q]
+    out = _scratch("col2im", (G, Cg, N) + tuple(padded_hw), cols.dtype)
+
+    def run(a, b):
+        part = out[:, :, a:b]
+        part[...] = 0
+        for p in range(kH):
+            for q in range(kW):
+                _offset(part, p, q, stride, dilation, out_hw)[...] += c[:, p, q, :, a:b]
+
+    parallel_for(N, run, out.size + cols.size)
     return out.reshape((G * Cg, N) + tuple(padded_hw))         # scratch: crop/copy it at once
 
 
@@ -266,9 +273,10 @@ def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarr
     src = out.reshape(G * Og, N, OH, OW).transpose(1, 0, 2, 3)
     res = np.empty((N, G * Og, OH, OW), dtype=out.dtype)
     if bias is not None:
-        np.add(src, bias.reshape(1, -1, 1, 1), out=res)
+        b = bias.reshape(1, -1, 1, 1)
+        parallel_for(N, lambda i, j: np.add(src[i:j], b, out=res[i:j]), res.size)
     else:
-        np.copyto(res, src)
+        parallel_for(N, lambda i, j: np.copyto(res[i:j], src[i:j]), res.size)
     return res
 
 
@@ -277,7 +285,7 @@ def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
     the result is an operand of a GEMM and never leaves the kernel)."""
     N, C, H, W = g.shape
     out = _scratch("gemm_in", (C, N, H, W), g.dtype)
-    np.copyto(out, g.transpose(1, 0, 2, 3))
+    parallel_for(N, lambda a, b: np.copyto(out[:, a:b], g[a:b].transpose(1, 0, 2, 3)), out.size)
     return out.reshape(groups, C // groups, N * H * W)
 
 
@@ -292,8 +300,11 @@ def _cn_crop_to_nchw(xpc: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
     """Padded channel-major (C, N, Hp, Wp) → the (N, C, H, W) interior, contiguous."""
     (pt, _), (pl, _) = pads
     H, W = hw
-    # always a fresh array: ``xpc`` is scratch memory
-    return np.array(xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3), order="C", copy=True)
+    C, N = xpc.shape[:2]
+    res = np.empty((N, C, H, W), dtype=xpc.dtype)      # fresh: ``xpc`` is scratch memory
+    inner = xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+    parallel_for(N, lambda a, b: np.copyto(res[a:b], inner[a:b]), res.size)
+    return res
 
 
 def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
