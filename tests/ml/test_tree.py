@@ -234,8 +234,8 @@ def test_levelwise_lazy_feature_draw_matches_full_scan():
         if q >= p and splitter != "random":
             ref = np.broadcast_to(np.arange(p), (m, p))
         else:
-            keys = np.random.default_rng(q).random((m, p))
-            ref = np.argsort(np.argsort(keys, axis=1), axis=1)  # rank of each feature in the node's order
+            drawn = np.random.default_rng(q).permuted(np.broadcast_to(np.arange(p), (m, p)), axis=1)
+            ref = np.argsort(drawn, axis=1)  # rank of each feature in the node's random order
             ref = np.argsort(ref + p * ~nonconst, axis=1, kind="stable")[:, :q]
         np.testing.assert_array_equal(feats, ref)
         np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))

@@ -56,9 +56,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
 
     Like scikit-learn, features are drawn in a random order per node until ``max_features``
     non-constant ones are found; the constancy check runs lazily on a few columns at a time (a
-    first chunk of about twice ``max_features``, then wider chunks for the nodes still short), so a
-    level does not scan all features of all its rows. The result equals taking, per node, the
-    non-constant features in the random order, then the constant ones.
+    first chunk sized by the share of non-constant columns the previous level found, then chunks
+    twice as wide for the nodes still short), so a level does not scan all features of all its rows. The result equals taking, per node, the non-constant features in the
+    random order, then the constant ones (the chunk sizes change the work, never the result).
     """
     codes = b.binning.codes
     row_node = np.repeat(np.arange(m), seg_len)
@@ -67,12 +67,16 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
         lo, hi = _node_min_max(codes, order, seg_start, row_node, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
-    perm = np.argsort(b.rng.random((m, p)), axis=1)  # a random order of the features per node
+    # a random order of the features per node (Fisher-Yates per row)
+    perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
     scanned = np.zeros((m, p), dtype=bool)
     active = np.arange(m)
-    pos, width = 0, max(2 * q, 8)
+    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level
+    rate = getattr(b, "_nonconstant_rate", 1.0)
+    pos, width = 0, max(8, int(np.ceil(1.25 * q / max(rate, 0.02))) + 2)
+    first = None
     while len(active) and pos < p:
         stop = min(p, pos + width)
         if len(active) == m:
@@ -88,11 +92,17 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
         n_found = (scanned & (lo != hi)).sum(axis=1)
+        if first is None:
+            first = n_found.sum() / (m * (stop - pos))
         active = active[n_found[active] < q]
         pos, width = stop, 2 * width
+    if first is not None:
+        b._nonconstant_rate = first
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
     rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
+    if 3 * p <= 1 << 16:
+        rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
     feats = np.take_along_axis(perm, take, axis=1)
     lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
