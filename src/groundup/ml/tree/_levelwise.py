@@ -57,8 +57,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
     Like scikit-learn, features are drawn in a random order per node until ``max_features``
     non-constant ones are found; the constancy check runs lazily on a few columns at a time (a
     first chunk sized by the share of non-constant columns the previous level found, then chunks
-    twice as wide for the nodes still short), so a level does not scan all features of all its rows. The result equals taking, per node, the non-constant features in the
-    random order, then the constant ones (the chunk sizes change the work, never the result).
+    twice as wide for the nodes still short), so a level does not scan all features of all its
+    rows. The result equals taking, per node, the non-constant features in the random order, then
+    the constant ones (the chunk sizes change the work, never the result).
     """
     codes = b.binning.codes
     row_node = np.repeat(np.arange(m), seg_len)
