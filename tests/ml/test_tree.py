@@ -309,3 +309,20 @@ def test_radix_finder_only_for_integer_weights_and_gini():
     assert radix_applies(make([1, 2, 0, 1, 1, 3], Gini(2)), stats)
     assert not radix_applies(make([1, 0.5, 0, 1, 1, 3], Gini(2)), stats)
     assert not radix_applies(make([1, 2, 0, 1, 1, 3], Entropy(2)), stats)
+
+
+@pytest.mark.parametrize("max_bins", [None, 16])
+def test_binning_in_threads_equals_serial(max_bins):
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(300, 70)), 2)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    X[:, 10:30] = np.nan_to_num(X[:, 10:30])  # blocks without missing values next to blocks with them
+    X[:, 40] = 1.0
+    serial, threaded = bin_features(X, max_bins=max_bins), bin_features(X, max_bins=max_bins, n_jobs=2)
+    assert threaded.n_bins == serial.n_bins and threaded.has_missing
+    np.testing.assert_array_equal(threaded.codes, serial.codes)
+    np.testing.assert_array_equal(threaded.lower, serial.lower)
+    np.testing.assert_array_equal(threaded.upper, serial.upper)
+    np.testing.assert_array_equal(threaded.n_bins_feature, serial.n_bins_feature)
+    for a, b in zip(threaded.edges, serial.edges):
+        np.testing.assert_array_equal(a, b)

@@ -97,7 +97,7 @@ class BaseForest(BaseEstimator):
         n_draw = _n_bootstrap(self.max_samples, n) if self.bootstrap else n
         if self._splitter == "random" and np.isnan(X).any():
             raise ValueError(hint(f"{owner}: X contains NaN", "extra trees need complete data; impute first"))
-        binning = bin_features(X)
+        binning = bin_features(X, n_jobs=self.n_jobs)  # columns coded in threads
         rng = check_random_state(self.random_state)
         seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
         trees = []
