@@ -13,6 +13,9 @@ grown one *level* at a time instead, with the same result:
   running sum over groups, minus each node's starting offset, give every node's left-child
   statistics at every cut between distinct values; **random** splits (extra trees): one uniform
   threshold per node and feature, and the left statistics from one ``bincount``;
+* **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
+  data): :func:`_best_radix`, the same splits from two 16-bit radix sorts per column and three
+  running sums of single numbers (no per-class arrays per row), exact in integers;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
