@@ -334,6 +334,7 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         offs = np.arange(0, q * nc, nc)[:, None]
         pf = np.argsort(key1, axis=1, kind="stable")
         ws = w.take(pf)
+        tw = (w * T.ravel().take(nl.astype(np.intp) * C + cls)).take(pf)  # w·T_c per row, in code order
         key2 = cls.take(pf)
         key2 += (nl * C)[None, :]
         pf += offs
@@ -352,7 +353,6 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         inc = 2 * before
         inc += ws
         inc *= ws
-        tw = ws * T.ravel().take(key2)
         if mc > 1:
             inc[:, ls[1:]] -= ST2[:-1][None, :]
             tw[:, ls[1:]] -= ST2[:-1][None, :]
