@@ -160,6 +160,7 @@ class _Builder:
     """
 
     levelwise = True
+    radix = True  # level-wise Gini on <= 256 codes with integer weights: radix-sort finder (same tree)
     want_leaf_rows = True  # trees and forests say False: only boosting's line search needs them
 
     def __init__(self, binning, criterion, *, max_depth=None, min_samples_split=2, min_samples_leaf=1,
