@@ -102,7 +102,8 @@ CONV_CASES = [
     (3, 2, 8, 5, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1),      # 1×1 strided
     (1, 3, 6, 7, 2, (5, 4), (3, 2), (2, 1), (1, 1), 1),      # large kernel, uneven stride
     (2, 2, 4, 4, 2, (2, 2), (1, 1), (3, 3), (1, 1), 1),      # padding beyond the kernel span
-]
+    (2, 5, 6, 7, 3, (3, 3), (1, 1), (1, 2), (1, 1), 1),      # fewer out than in channels: ∂x
+]                                                            # by the adjoint convolution
 
 
 # ----------------------------------------------------------------------------- forward values

@@ -328,22 +328,27 @@ def _channel_major_conv2d(x, w, bias, pads, stride, dilation, out_hw, keep_cols,
     return _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias, keep_cols)
 
 
-def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
+def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw, gm=None):
     """∂L/∂x of a conv2d whose input (N, C, H, W) was padded by ``pad_tl`` = (top, left) (the
     bottom/right padding only decides how many windows fit, and ``g`` tells that): for the output
-    gradient g (N, O, OH, OW), returns (N, C, H, W).
+    gradient g (N, O, OH, OW), returns (N, C, H, W). ``gm``: g already in the GEMM layout
+    (:func:`_nchw_to_gemm`), if the caller has it.
 
-    Stride 1: a convolution of the zero-padded gradient with the rotated, channel-swapped kernel
-    (:func:`_adjoint_weight`) — im2col + one GEMM again. Otherwise: Wᵀ·G (one GEMM) folded back
-    onto the image by :func:`_col2im`."""
+    Wᵀ·G (one GEMM) folded back onto the image by :func:`_col2im`; or, at stride 1 when the conv
+    has fewer output than input channels (then the gradient's columns are the smaller matrix), a
+    convolution of the zero-padded gradient with the rotated, channel-swapped kernel
+    (:func:`_adjoint_weight`) — im2col + one GEMM again."""
     (H, W), (OH, OW) = hw, g.shape[2:]
     spans = [d * (k - 1) for k, d in zip(w.shape[2:], dilation)]
     # Adjoint padding: `span − top` before, and after whatever makes the output exactly H × W.
     apads = tuple((sp - t, n + t - m) for sp, t, n, m in zip(spans, pad_tl, (H, W), (OH, OW)))
-    if stride == (1, 1) and all(a >= 0 and b >= 0 for a, b in apads):
+    fewer_out = w.shape[0] < w.shape[1] * groups
+    if stride == (1, 1) and fewer_out and all(a >= 0 and b >= 0 for a, b in apads):
         return _conv2d_arrays(g, _adjoint_weight(w, groups), apads, (1, 1), dilation, groups,
                               hw)[0]
-    gcols = _matmul(_weight_matrix(w, groups).transpose(0, 2, 1), _nchw_to_gemm(g, groups))
+    if gm is None:
+        gm = _nchw_to_gemm(g, groups)
+    gcols = _matmul(_weight_matrix(w, groups).transpose(0, 2, 1), gm)
     padded = tuple(max((m - 1) * s + sp + 1, t + n)
                    for m, s, sp, t, n in zip((OH, OW), stride, spans, pad_tl, (H, W)))
     gxc = _col2im(gcols, padded, w.shape[2:], stride, dilation, (OH, OW), groups)
@@ -533,12 +538,12 @@ class Conv2d(Function):
             if bias is not None and needs[2]:
                 gb = T(g.sum(axis=(0, 2, 3)))
             return gx, gw, gb
+        want_b = bias is not None and needs[2]
+        gm = _nchw_to_gemm(g, groups)                                         # (G, Og, M)
         if needs[0]:
             gx = T(_conv2d_input_grad(g, weight.data, (pads[0][0], pads[1][0]), stride,
-                                      dilation, groups, x.shape[2:]))
-        want_b = bias is not None and needs[2]
+                                      dilation, groups, x.shape[2:], gm))
         if needs[1] or want_b:
-            gm = _nchw_to_gemm(g, groups)                                     # (G, Og, M)
             if needs[1]:
                 gw = T(_weight_from_matrix(_matmul(gm, ctx.cols.transpose(0, 2, 1)),
                                            weight.shape))
