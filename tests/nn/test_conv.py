@@ -438,3 +438,16 @@ def test_kernels_never_hand_out_their_scratch_memory():
     b = C.conv_transpose2d(_t(np.zeros((1, 1, 3, 3))), _t(np.ones((1, 1, 2, 2))), stride=2)
     np.testing.assert_array_equal(a.data, np.ones((1, 1, 6, 6)))
     np.testing.assert_array_equal(b.data, np.zeros((1, 1, 6, 6)))
+
+
+def test_conv2d_inference_on_a_large_batch_runs_in_slices(monkeypatch):
+    # Without a graph the columns are not kept, so a batch whose columns outgrow the scratch
+    # memory runs a few samples at a time: the result must not change.
+    monkeypatch.setattr(C, "_SCRATCH_MAX_BYTES", 4096)
+    x = RNG.standard_normal((7, 3, 6, 5))
+    w = RNG.standard_normal((4, 3, 3, 3))
+    b = RNG.standard_normal(4)
+    with gu.no_grad():
+        out = C.conv2d(_t(x, False), _t(w, False), _t(b, False), padding=1)
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, (1, 1), ((1, 1), (1, 1))),
+                               rtol=1e-12, atol=1e-12)

@@ -324,8 +324,19 @@ def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias=None, keep
 
 
 def _channel_major_conv2d(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups):
-    """:func:`_conv2d_arrays` with the batch-major path's signature."""
-    return _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias, keep_cols)
+    """:func:`_conv2d_arrays` with the batch-major path's signature. When the columns are not
+    kept (inference, frozen weights), large batches run in slices of samples whose columns fit
+    the scratch memory: a batch of 1,000 MNIST maps would otherwise need a 225 MB matrix."""
+    N = x.shape[0]
+    per_sample = w.shape[1] * w.shape[2] * w.shape[3] * groups * out_hw[0] * out_hw[1]
+    step = max(1, (_SCRATCH_MAX_BYTES // 2) // (per_sample * x.dtype.itemsize))
+    if keep_cols or N <= step:
+        return _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias, keep_cols)
+    out = np.empty((N, w.shape[0]) + tuple(out_hw), dtype=x.dtype)
+    for a in range(0, N, step):
+        out[a:a + step] = _conv2d_arrays(x[a:a + step], w, pads, stride, dilation, groups, out_hw,
+                                         bias)[0]
+    return out, None
 
 
 def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw, gm=None):
