@@ -34,6 +34,8 @@ from groundup.ml.validation import (
 )
 
 from . import _losses
+from ._hist_grower import HistData
+from ._hist_grower import grow_tree as grow_hist_tree
 from ._presorted import PresortedFeatures, grow_tree
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
@@ -370,6 +372,8 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
 class BaseHistGradientBoosting(_BoostingCommon):
     """Second-order histogram boosting (see the module docstring)."""
 
+    hist_grower = True  # boosting's own grower (see _hist_grower); False: the shared tree builder
+
     @property
     def _n_iter_param(self):
         return self.max_iter
@@ -411,6 +415,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
         n_cols = max(1, int(round(self.colsample_bytree * n_features)))
         self._stages, self.train_score_, self.validation_score_ = [], [], []
         missing = binning.missing_code if binning.has_missing else None
+        hist_data = HistData(binning) if self.hist_grower and not binning.has_missing else None
         for _ in range(self.max_iter):
             rows = None
             if self.subsample < 1.0:
@@ -423,6 +428,24 @@ class BaseHistGradientBoosting(_BoostingCommon):
                 gh = [(G[:, k], H[:, k]) for k in range(K)]
             stage = []
             for k, (g, h) in enumerate(gh):
+                if hist_data is not None:
+                    feats = None
+                    if n_cols < n_features:
+                        feats = np.sort(rng.choice(n_features, n_cols, replace=False))
+                    tree, leaves = grow_hist_tree(
+                        hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
+                        max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
+                        min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
+                        features=feats, learning_rate=self.learning_rate)
+                    if rows is None:
+                        for node, r in leaves:
+                            F[r, k] += tree.value[node, 0, 0]
+                    else:
+                        F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                    if Fv is not None:
+                        Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
+                    stage.append(tree)
+                    continue
                 builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
                                    min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                    max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
