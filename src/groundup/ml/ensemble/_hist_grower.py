@@ -37,6 +37,7 @@ from groundup.ml.tree._levelwise import _preorder, _renumber
 from groundup.ml.tree._tree import Tree
 
 _TIE = 1e-14  # relative difference of scores below which two cuts are taken as equally good
+_PACK_WIDTHS = (8, 32, 128)  # row widths of the packed non-empty bins (see best_cut)
 _SPARSE_DENSITY = 0.5  # store only non-default entries below this fraction of non-default values
 
 
@@ -109,25 +110,11 @@ class HistData:
         return [count, H.reshape(q, nb), G.reshape(q, nb)]
 
 
-def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True):
-    """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
-
-    ``allowed`` (boolean mask over the local features, or None) restricts the features; features
-    with all the node's rows in one bin are skipped. ``check_hessian=False`` when every row's
-    hessian is at least ``min_child_weight/min_samples_leaf`` (and positive): then the count rule
-    implies the hessian rule."""
-    count, H, G = hist
+def _scan(count, H, G, total, min_samples_leaf, min_child_weight, l2, check_hessian):
+    """Scores ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` of the cut after every bin of every row of the
+    histograms (rows: features; bins in order), ``-inf`` where a side breaks a rule; and the
+    cumulative ``count_L, H_L, G_L``."""
     n, Ht, Gt = total
-    live = count.max(axis=1) < n  # not all rows in one bin
-    if allowed is not None:
-        live &= allowed
-    feats = np.flatnonzero(live)
-    if len(feats) == 0:
-        return None
-    if len(feats) < 0.8 * len(live):
-        count, H, G = count[feats], H[feats], G[feats]
-    else:
-        feats = np.arange(len(live))
     cl = np.cumsum(count, axis=1)
     hl = np.cumsum(H, axis=1)
     gl = np.cumsum(G, axis=1)
@@ -152,19 +139,84 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         else:
             bad |= (hl <= 0) | (hr <= 0)
     score[bad] = -np.inf
-    flat = score.ravel()
-    k = int(np.argmax(flat))
-    best = flat[k]
+    return score, cl, hl, gl
+
+
+def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True):
+    """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
+
+    ``allowed`` (boolean mask over the local features, or None) restricts the features.
+    ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
+    (and positive): then the count rule implies the hessian rule.
+
+    Only the non-empty bins are scanned: a cut after an empty bin repeats the one before it. Each
+    feature's non-empty bins are packed to the left of a row of a width ``w`` (8, 32, 128 or all
+    bins: features grouped by how many bins they fill), zeros after them; the cumulative sums along
+    a row are then bitwise those of the full histogram (adding 0 changes nothing), and the padding
+    cuts have everything on the left, so the count rule rejects them."""
+    count, H, G = hist
+    q, nb = count.shape
+    nonempty = count > 0
+    k = nonempty.sum(axis=1)  # non-empty bins per feature
+    live = k >= 2
+    if allowed is not None:
+        live &= allowed
+    if not live.any():
+        return None
+    args = (total, min_samples_leaf, min_child_weight, l2, check_hessian)
+    widths = [w for w in _PACK_WIDTHS if w < nb] + [nb]
+    n_cells = int(k[live].sum())
+    if n_cells > 0.4 * q * nb:  # nearly full: scan the histograms as they are
+        feats = np.flatnonzero(live)
+        if len(feats) < 0.8 * q:
+            count, H, G = count[feats], H[feats], G[feats]
+        else:
+            feats = np.arange(q)
+        groups = [(feats, None, *_scan(count, H, G, *args))]
+    else:
+        kl = np.where(live, k, 0)
+        cells = np.flatnonzero(nonempty & live[:, None])  # feature-major, bins in order
+        f_cell = cells // nb
+        start = np.cumsum(kl) - kl
+        rank = np.arange(len(cells)) - start[f_cell]  # position among the feature's non-empty bins
+        group = np.searchsorted(widths, kl)  # the narrowest width that holds the feature
+        cv, hv, gv = count.ravel()[cells], H.ravel()[cells], G.ravel()[cells]
+        bins = cells - f_cell * nb
+        g_cell = group[f_cell]
+        groups = []
+        for gi, w in enumerate(widths):
+            feats = np.flatnonzero(live & (group == gi))
+            if len(feats) == 0:
+                continue
+            row = np.zeros(q, dtype=np.intp)
+            row[feats] = np.arange(len(feats))
+            sel = np.flatnonzero(g_cell == gi)
+            pos = row[f_cell[sel]] * w + rank[sel]
+            packed = []
+            for v in (cv, hv, gv):
+                a = np.zeros(len(feats) * w, dtype=v.dtype)
+                a[pos] = v[sel]
+                packed.append(a.reshape(len(feats), w))
+            b = np.zeros(len(feats) * w, dtype=np.intp)
+            b[pos] = bins[sel]
+            groups.append((feats, b.reshape(len(feats), w), *_scan(*packed, *args)))
+    best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
     if not np.isfinite(best):
         return None
     # cuts whose scores differ by rounding only (the same rows summed in another order) are ties:
     # the lowest feature, then the lowest bin, wins, as in exact arithmetic
-    near = np.flatnonzero(flat[:k] >= best - _TIE * abs(best))
-    if len(near):
-        k = int(near[0])
-    j, b = divmod(k, score.shape[1])
-    L = np.array([cl[j, b], hl[j, b], gl[j, b]], dtype=np.float64)
-    return float(best), int(feats[j]), int(b), L
+    threshold = best - _TIE * abs(best)
+    pick = None
+    for feats, b, sc, cl, hl, gl in groups:
+        flat = sc.ravel()
+        i = int(np.argmax(flat >= threshold))
+        if flat[i] < threshold:
+            continue
+        j, c = divmod(i, sc.shape[1])
+        if pick is None or feats[j] < pick[0]:
+            pick = (int(feats[j]), int(c if b is None else b[j, c]), cl[j, c], hl[j, c], gl[j, c])
+    f, bin_, *L = pick
+    return best, f, bin_, np.array(L, dtype=np.float64)
 
 
 def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, max_depth=None,
