@@ -226,7 +226,9 @@ class BaseGradientBoosting(_BoostingCommon):
         val_history = []
         missing = binning.missing_code if binning.has_missing else None
         presorted = None
-        if (self.presort and not binning.has_missing and self.max_leaf_nodes is None
+        # exact codes (max_bins=None): presorted level-wise trees; binned codes are faster on the
+        # histogram route of the shared builder
+        if (self.presort and self.max_bins is None and not binning.has_missing and self.max_leaf_nodes is None
                 and max_features >= X.shape[1]):
             presorted = PresortedFeatures(binning)
         unit_all = bool(np.all(wt == 1.0))
