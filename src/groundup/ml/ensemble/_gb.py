@@ -39,6 +39,9 @@ from groundup.ml.validation import (
 )
 
 from . import _losses
+from ._hist_grower import HistData
+from ._hist_grower import grow_tree as grow_hist_tree
+from ._presorted import PresortedFeatures, grow_tree
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
            "HistGradientBoostingRegressor"]
@@ -150,6 +153,40 @@ class _ProbaMixin:
             yield self._proba_from_raw(F)
 
 
+def _line_search(tree, loss, K, leaf, y, F, r, w, learning_rate):
+    """Set every leaf of ``tree`` to ``η`` times the loss's optimal constant on its rows (``leaf[i]``
+    is row ``i``'s leaf, ``-1`` for unused rows): one ``bincount`` per sum for the log-losses
+    (Newton step ``Σw·r / Σw·p(1-p)``; Friedman's ``(K-1)/K · Σw·r / Σw·|r|(1-|r|)`` for K classes) and
+    squared error (``Σw·r / Σw``); a loop over leaves for the median-based losses."""
+    is_leaf = tree.children_left == -1
+    used = leaf >= 0
+    idx, wu, ru = leaf[used], w[used], r[used]
+    size = tree.node_count
+    if K > 1 or isinstance(loss, (_losses.BinaryLogLoss, _losses.SquaredError)):
+        num = np.bincount(idx, weights=wu * ru, minlength=size)
+        if K > 1:
+            a = np.abs(ru)
+            den = np.bincount(idx, weights=wu * a * (1 - a), minlength=size)
+            scale = (K - 1) / K
+        elif isinstance(loss, _losses.BinaryLogLoss):
+            p = y[used] - ru
+            den = np.bincount(idx, weights=wu * p * (1 - p), minlength=size)
+            scale = 1.0
+        else:
+            den = np.bincount(idx, weights=wu, minlength=size)
+            scale = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(den > 1e-150, scale * num / den, 0.0)
+        tree.value[is_leaf, 0, 0] = v[is_leaf] * learning_rate
+        return
+    rows_used = np.flatnonzero(used)
+    order = np.argsort(idx, kind="stable")
+    bounds = np.flatnonzero(np.diff(idx[order])) + 1
+    for rows in np.split(rows_used[order], bounds):
+        node = leaf[rows[0]]
+        tree.value[node, 0, 0] = loss.leaf_value(y[rows], F[rows], r[rows], w[rows]) * learning_rate
+
+
 def _stopping(history, n_iter_no_change, tol):
     """Stop when none of the last ``n_iter_no_change`` losses beat the one before them by ``tol``."""
     if n_iter_no_change is None or len(history) <= n_iter_no_change:
@@ -160,6 +197,8 @@ def _stopping(history, n_iter_no_change, tol):
 
 class BaseGradientBoosting(_BoostingCommon):
     """Friedman's first-order gradient boosting (see the module docstring)."""
+
+    presort = True  # exact trees on features sorted once per fit; False: the node-at-a-time builder
 
     @property
     def _n_iter_param(self):
@@ -192,6 +231,13 @@ class BaseGradientBoosting(_BoostingCommon):
         self._stages, self.train_score_, self.oob_scores_ = [], [], []
         val_history = []
         missing = binning.missing_code if binning.has_missing else None
+        presorted = None
+        # exact codes (max_bins=None): presorted level-wise trees; binned codes are faster on the
+        # histogram route of the shared builder
+        if (self.presort and self.max_bins is None and not binning.has_missing and self.max_leaf_nodes is None
+                and max_features >= X.shape[1]):
+            presorted = PresortedFeatures(binning)
+        unit_all = bool(np.all(wt == 1.0))
         for _ in range(self.n_estimators):
             inbag = np.ones(n, dtype=bool)
             if self.subsample < 1.0:
@@ -205,22 +251,38 @@ class BaseGradientBoosting(_BoostingCommon):
                 G, _ = loss.gradient_hessian_all(yt, F)
                 residuals = [-G[:, k] for k in range(K)]
             stage = []
+            keep = None if inbag.all() and np.all(wt != 0) else w != 0
+            unit = bool(np.all(w[keep] == 1.0)) if keep is not None else unit_all
             for k, r in enumerate(residuals):
-                builder = _Builder(binning, crit, max_depth=self.max_depth, min_samples_split=self.min_samples_split,
-                                   min_samples_leaf=self.min_samples_leaf, max_features=max_features,
-                                   max_leaf_nodes=self.max_leaf_nodes,
-                                   min_impurity_decrease=self.min_impurity_decrease, rng=rng)
                 stats = np.column_stack([np.ones(n), w, w * r, w * r * r])
-                tree, leaf_rows = builder.build(stats)
-                # line search per leaf: the loss's own optimal constant (Newton step for log-loss)
-                for node, rows in leaf_rows.items():
-                    if K == 1:
-                        v = loss.leaf_value(yt[rows], F[rows], r[rows], w[rows])
-                    else:
-                        v = loss.leaf_value_k(r[rows], w[rows], K)
-                    tree.value[node, 0, 0] = v * self.learning_rate
-                leaves = tree.apply_binned(binning.codes, missing)
-                F[:, k] += tree.value[leaves, 0, 0]
+                if presorted is not None:
+                    # exact splits on features sorted once per fit (see _presorted)
+                    tree, leaf = grow_tree(presorted, stats, crit, max_depth=self.max_depth,
+                                           min_samples_split=self.min_samples_split,
+                                           min_samples_leaf=self.min_samples_leaf,
+                                           min_impurity_decrease=self.min_impurity_decrease, keep=keep,
+                                           unit_weight=unit)
+                    _line_search(tree, loss, K, leaf, yt, F, r, w, self.learning_rate)
+                    if keep is not None and not keep.all():
+                        out = ~keep
+                        leaf[out] = tree.apply_binned(binning.codes[out], None)
+                    F[:, k] += tree.value[leaf, 0, 0]
+                else:
+                    builder = _Builder(binning, crit, max_depth=self.max_depth,
+                                       min_samples_split=self.min_samples_split,
+                                       min_samples_leaf=self.min_samples_leaf, max_features=max_features,
+                                       max_leaf_nodes=self.max_leaf_nodes,
+                                       min_impurity_decrease=self.min_impurity_decrease, rng=rng)
+                    tree, leaf_rows = builder.build(stats)
+                    # line search per leaf: the loss's own optimal constant (Newton step for log-loss)
+                    for node, rows in leaf_rows.items():
+                        if K == 1:
+                            v = loss.leaf_value(yt[rows], F[rows], r[rows], w[rows])
+                        else:
+                            v = loss.leaf_value_k(r[rows], w[rows], K)
+                        tree.value[node, 0, 0] = v * self.learning_rate
+                    leaves = tree.apply_binned(binning.codes, missing)
+                    F[:, k] += tree.value[leaves, 0, 0]
                 if Fv is not None:
                     Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                 stage.append(tree)
@@ -318,6 +380,8 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
 class BaseHistGradientBoosting(_BoostingCommon):
     """Second-order histogram boosting (see the module docstring)."""
 
+    hist_grower = True  # boosting's own grower (see _hist_grower); False: the shared tree builder
+
     @property
     def _n_iter_param(self):
         return self.max_iter
@@ -361,6 +425,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
         n_cols = max(1, int(round(self.colsample_bytree * n_features)))
         self._stages, self.train_score_, self.validation_score_ = [], [], []
         missing = binning.missing_code if binning.has_missing else None
+        hist_data = HistData(binning) if self.hist_grower and not binning.has_missing else None
         for _ in range(self.max_iter):
             rows = None
             if self.subsample < 1.0:
@@ -373,6 +438,24 @@ class BaseHistGradientBoosting(_BoostingCommon):
                 gh = [(G[:, k], H[:, k]) for k in range(K)]
             stage = []
             for k, (g, h) in enumerate(gh):
+                if hist_data is not None:
+                    feats = None
+                    if n_cols < n_features:
+                        feats = np.sort(rng.choice(n_features, n_cols, replace=False))
+                    tree, leaves = grow_hist_tree(
+                        hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
+                        max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
+                        min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
+                        features=feats, learning_rate=self.learning_rate)
+                    if rows is None:
+                        for node, r in leaves:
+                            F[r, k] += tree.value[node, 0, 0]
+                    else:
+                        F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                    if Fv is not None:
+                        Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
+                    stage.append(tree)
+                    continue
                 builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
                                    min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                    max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
