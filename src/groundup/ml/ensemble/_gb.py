@@ -425,7 +425,11 @@ class BaseHistGradientBoosting(_BoostingCommon):
         n_cols = max(1, int(round(self.colsample_bytree * n_features)))
         self._stages, self.train_score_, self.validation_score_ = [], [], []
         missing = binning.missing_code if binning.has_missing else None
-        hist_data = HistData(binning) if self.hist_grower and not binning.has_missing else None
+        # boosting's own grower handles ordered features without missing values; categorical
+        # subsets and learned missing-value directions take the shared tree builder
+        own_grower = (self.hist_grower and not binning.has_missing
+                      and not np.any(self.is_categorical_))
+        hist_data = HistData(binning) if own_grower else None
         for _ in range(self.max_iter):
             rows = None
             if self.subsample < 1.0:
