@@ -11,11 +11,19 @@ small ops.
 Gather every receptive field of the padded input into a column (``sliding_window_view`` gives the
 windows as a view; one reshape copies them into the matrix ``cols`` of shape (kH·kW·C, N·OH·OW)),
 and the whole convolution is ``W (O, kH·kW·C) @ cols`` — a single BLAS GEMM. The backward is two
-more: ∂W = G·colsᵀ (one GEMM), and ∂x, which at stride 1 is itself a convolution (of the padded
-output gradient with the kernel rotated by 180° and its in/out channels swapped: im2col + one
-GEMM), and otherwise ∂cols = Wᵀ·G (one GEMM) folded back onto the image ("col2im") by kH·kW
-strided, vectorised adds — one per kernel offset, no ``np.add.at``. With ``groups`` the channels
+more: ∂W = G·colsᵀ (one GEMM), and ∂x: ∂cols = Wᵀ·G (one GEMM) folded back onto the image
+("col2im") by kH·kW strided, vectorised adds — one per kernel offset, no ``np.add.at`` — or, when
+the conv narrows the channels, a convolution of the padded output gradient with the kernel
+rotated by 180° and its in/out channels swapped (im2col + one GEMM). With ``groups`` the channels
 split into independent blocks: the same products, batched over the group axis.
+
+Two memory layouts, chosen by the output map's size. Channel-major (C, N, H, W) makes each
+product one large GEMM over the whole batch, at the price of reordering to and from NCHW; it wins
+on small maps (deep layers). Batch-major keeps NCHW and runs one GEMM per sample,
+out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW), whose result already *is* NCHW; it wins on
+large maps (the first layers), where the reorders cost more than the GEMMs. The memory-bound
+steps (padding, im2col, col2im, reorders) are split over threads by batch slices
+(:mod:`groundup._threads`), as PyTorch parallelises its own.
 
 The output size of every op here (per spatial axis, input n, kernel k, padding p, stride s,
 dilation d) is
