@@ -65,3 +65,22 @@ def test_parallel_for_reraises_a_worker_error():
             _threads.parallel_for(8, boom, elements=10**9)
     finally:
         _threads.set_num_threads(before)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_parallel_for_works_in_a_forked_child():
+    from groundup import _threads
+
+    before = _threads.get_num_threads()
+    _threads.set_num_threads(2)
+    try:
+        _threads.parallel_for(4, lambda a, b: None, elements=10**9)   # the parent's pool runs
+        pid = os.fork()
+        if pid == 0:                                                 # child: must not hang
+            seen = []
+            _threads.parallel_for(4, lambda a, b: seen.append((a, b)), elements=10**9)
+            os._exit(0 if sorted(seen) == [(0, 2), (2, 4)] else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        _threads.set_num_threads(before)

@@ -38,6 +38,17 @@ _pool_lock = threading.Lock()
 _worker = threading.local()                          # marks the pool's own threads
 
 
+def _forget_pool_in_child() -> None:
+    # a forked child inherits the pool object but not its threads: start a fresh one on demand
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def get_num_threads() -> int:
     """Threads a kernel may use (PyTorch's ``torch.get_num_threads``)."""
     return _num_threads
