@@ -7,7 +7,12 @@ the subpackages ``autograd``, ``nn``, ``optim``, ``data``, ``train``, ``ml``, ``
 
 __version__ = "0.1.0"
 
+from groundup._allocator import tune_allocator as _tune_allocator  # noqa: E402
+
+_tune_allocator()  # reuse freed array memory between training steps (see groundup/_allocator.py)
+
 from groundup import autograd  # noqa: E402
+from groundup._threads import get_num_threads, set_num_threads  # noqa: E402
 from groundup.autograd.grad_mode import (  # noqa: E402
     enable_grad,
     is_grad_enabled,

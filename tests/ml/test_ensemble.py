@@ -210,3 +210,20 @@ def test_bad_input():
         gu.GradientBoostingRegressor(loss="nope").fit(X, y.astype(float))
     with pytest.raises(ValueError, match="NaN"):
         gu.ExtraTreesClassifier(3).fit(np.where(X > 1, np.nan, X), y)
+
+
+def test_forest_n_jobs_and_random_state_give_the_same_trees(digits):
+    # pixel data (<= 17 distinct values) with bootstrap counts: the radix finder's path; threads
+    # for the trees and the column coding must not change a single split, nor must a refit
+    Xa, Xb, ya, _ = digits
+    one = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
+    two = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
+    again = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
+    for other in (two, again):
+        for a, b in zip(one.estimators_, other.estimators_):
+            np.testing.assert_array_equal(a.tree_.feature, b.tree_.feature)
+            np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)
+        np.testing.assert_array_equal(one.predict_proba(Xb), other.predict_proba(Xb))
+        assert one.oob_score_ == other.oob_score_
+    seen = ~np.isnan(one.oob_decision_function_[:, 0])
+    assert one.oob_score_ == np.mean(one.oob_decision_function_[seen].argmax(1) == ya[seen])

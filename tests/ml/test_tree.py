@@ -234,8 +234,8 @@ def test_levelwise_lazy_feature_draw_matches_full_scan():
         if q >= p and splitter != "random":
             ref = np.broadcast_to(np.arange(p), (m, p))
         else:
-            keys = np.random.default_rng(q).random((m, p))
-            ref = np.argsort(np.argsort(keys, axis=1), axis=1)  # rank of each feature in the node's order
+            drawn = np.random.default_rng(q).permuted(np.broadcast_to(np.arange(p), (m, p)), axis=1)
+            ref = np.argsort(drawn, axis=1)  # rank of each feature in the node's random order
             ref = np.argsort(ref + p * ~nonconst, axis=1, kind="stable")[:, :q]
         np.testing.assert_array_equal(feats, ref)
         np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
@@ -270,3 +270,59 @@ def test_take2d_equals_fancy_indexing():
     np.testing.assert_array_equal(take2d(a, rows[:, 0], cols[:, 0]), a[rows[:, 0], cols[:, 0]])
     f = np.asfortranarray(a)  # any layout in, same values out
     np.testing.assert_array_equal(take2d(f, rows, cols), a[rows, cols])
+
+
+@pytest.mark.parametrize("min_samples_leaf", [1, 3])
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, monkeypatch):
+    # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
+    # with many ties: the radix finder's integer running sums must give the sorted finder's tree
+    import groundup.ml.tree._levelwise as lw
+
+    rng = np.random.default_rng(0)
+    n, p = 1500, 40
+    X = np.where(rng.random((n, p)) < 0.3, rng.integers(1, 12, (n, p)), 0).astype(float)
+    y = (X[:, :5].sum(axis=1) + rng.integers(0, 3, n)) % 5
+    w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    used = []
+    real = lw._best_radix
+    monkeypatch.setattr(lw, "_best_radix", lambda *a: used.append(1) or real(*a))
+    make = lambda: DecisionTreeClassifier(max_features="sqrt", min_samples_leaf=min_samples_leaf,  # noqa: E731
+                                          random_state=7)
+    fast = make().fit(X, y, sample_weight=w)
+    assert used
+    monkeypatch.setattr(_Builder, "radix", False)
+    ref = make().fit(X, y, sample_weight=w)
+    _assert_same_tree(fast.tree_, ref.tree_)
+    np.testing.assert_array_equal(fast.tree_.threshold, ref.tree_.threshold)
+
+
+def test_radix_finder_only_for_integer_weights_and_gini():
+    from types import SimpleNamespace
+
+    from groundup.ml.tree._criterion import Entropy
+    from groundup.ml.tree._levelwise import radix_applies
+
+    binning = bin_features(np.arange(12.0).reshape(6, 2))
+    stats = np.zeros((6, 3))
+    make = lambda w, crit: SimpleNamespace(class_index=np.zeros(6, int), criterion=crit, splitter="best",  # noqa: E731
+                                           binning=binning, _row_weight=np.asarray(w, float))
+    assert radix_applies(make([1, 2, 0, 1, 1, 3], Gini(2)), stats)
+    assert not radix_applies(make([1, 0.5, 0, 1, 1, 3], Gini(2)), stats)
+    assert not radix_applies(make([1, 2, 0, 1, 1, 3], Entropy(2)), stats)
+
+
+@pytest.mark.parametrize("max_bins", [None, 16])
+def test_binning_in_threads_equals_serial(max_bins):
+    rng = np.random.default_rng(0)
+    X = np.round(rng.normal(size=(300, 70)), 2)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    X[:, 10:30] = np.nan_to_num(X[:, 10:30])  # blocks without missing values next to blocks with them
+    X[:, 40] = 1.0
+    serial, threaded = bin_features(X, max_bins=max_bins), bin_features(X, max_bins=max_bins, n_jobs=2)
+    assert threaded.n_bins == serial.n_bins and threaded.has_missing
+    np.testing.assert_array_equal(threaded.codes, serial.codes)
+    np.testing.assert_array_equal(threaded.lower, serial.lower)
+    np.testing.assert_array_equal(threaded.upper, serial.upper)
+    np.testing.assert_array_equal(threaded.n_bins_feature, serial.n_bins_feature)
+    for a, b in zip(threaded.edges, serial.edges):
+        np.testing.assert_array_equal(a, b)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import groundup as gu
+from groundup import _threads
 from groundup.autograd import gradcheck
 from groundup.errors import DTypeError, GradError, ShapeError
 from groundup.ops import conv as C
@@ -78,6 +79,20 @@ def _t(a, grad=True):
 
 RNG = np.random.default_rng(20240601)
 
+
+@pytest.fixture(autouse=True, params=["channel-major", "batch-major", "channel-major-threads",
+                                      "batch-major-threads"])
+def conv_path(request, monkeypatch):
+    """Run every test through each conv2d path: the threshold on the output map size that picks
+    the batch-major path is set so that it is always (or never) taken where it applies; the
+    threaded variants split even tiny batches over 3 threads."""
+    monkeypatch.setattr(C, "_BATCH_MAJOR_MIN_PIXELS",
+                        10**12 if request.param.startswith("channel") else 0)
+    if request.param.endswith("threads"):
+        monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)
+        monkeypatch.setattr(_threads, "_num_threads", 3)
+    return request.param
+
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups)
 CONV_CASES = [
     (2, 3, 7, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 1),      # 'same'-like 3×3
@@ -87,7 +102,8 @@ CONV_CASES = [
     (3, 2, 8, 5, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1),      # 1×1 strided
     (1, 3, 6, 7, 2, (5, 4), (3, 2), (2, 1), (1, 1), 1),      # large kernel, uneven stride
     (2, 2, 4, 4, 2, (2, 2), (1, 1), (3, 3), (1, 1), 1),      # padding beyond the kernel span
-]
+    (2, 5, 6, 7, 3, (3, 3), (1, 1), (1, 2), (1, 1), 1),      # fewer out than in channels: ∂x
+]                                                            # by the adjoint convolution
 
 
 # ----------------------------------------------------------------------------- forward values
@@ -276,7 +292,8 @@ def test_conv2d_second_derivative_raises_clear_error():
     np.testing.assert_allclose(gx.data, C.conv_transpose2d(ones, w.detach()).data, rtol=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])   # conv_path: a setting
 @given(n=st.integers(1, 2), cin_g=st.integers(1, 2), o_g=st.integers(1, 2),
        groups=st.integers(1, 2), h=st.integers(3, 7), w_=st.integers(3, 7),
        kh=st.integers(1, 3), kw=st.integers(1, 3), sh=st.integers(1, 3), sw=st.integers(1, 3),
@@ -421,3 +438,16 @@ def test_kernels_never_hand_out_their_scratch_memory():
     b = C.conv_transpose2d(_t(np.zeros((1, 1, 3, 3))), _t(np.ones((1, 1, 2, 2))), stride=2)
     np.testing.assert_array_equal(a.data, np.ones((1, 1, 6, 6)))
     np.testing.assert_array_equal(b.data, np.zeros((1, 1, 6, 6)))
+
+
+def test_conv2d_inference_on_a_large_batch_runs_in_slices(monkeypatch):
+    # Without a graph the columns are not kept, so a batch whose columns outgrow the scratch
+    # memory runs a few samples at a time: the result must not change.
+    monkeypatch.setattr(C, "_SCRATCH_MAX_BYTES", 4096)
+    x = RNG.standard_normal((7, 3, 6, 5))
+    w = RNG.standard_normal((4, 3, 3, 3))
+    b = RNG.standard_normal(4)
+    with gu.no_grad():
+        out = C.conv2d(_t(x, False), _t(w, False), _t(b, False), padding=1)
+    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, (1, 1), ((1, 1), (1, 1))),
+                               rtol=1e-12, atol=1e-12)

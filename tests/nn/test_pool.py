@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import groundup as gu
-from groundup import nn
+from groundup import _threads, nn
 from groundup.autograd import gradcheck
 from groundup.errors import GradError, ShapeError
-from groundup.ops import conv as C
+from groundup.ops import pooling as C
 
 RNG = np.random.default_rng(7)
 
@@ -154,6 +154,25 @@ def test_max_pool2d_random_configs_with_ties(h, w, kh, kw, sh, sw, dh, dw, ph, p
     g = np.arange(1.0, out.data.size + 1).reshape(out.shape)
     out.backward(gu.tensor(g))
     np.testing.assert_array_equal(xt.grad.data, naive_max_pool2d_grad(x.shape, ref_idx, g))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_fast_path_matches_reference_on_ties(dtype, threads, monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)      # split even this small batch
+    monkeypatch.setattr(_threads, "_num_threads", threads)
+    # every tie pattern of a 2×2 window over {0, 1, 2}: 81 windows, several times over
+    x = np.random.default_rng(3).integers(0, 3, (3, 5, 12, 18)).astype(dtype)
+    xt = gu.tensor(x, requires_grad=True)
+    out, idx = C.max_pool2d(xt, 2, return_indices=True)
+    ref, ref_idx = naive_max_pool2d(x.astype(np.float64), (2, 2), (2, 2), (0, 0), (1, 1), False)
+    np.testing.assert_array_equal(out.data, ref)
+    np.testing.assert_array_equal(idx.data, ref_idx)
+    g = np.arange(1.0, out.data.size + 1).reshape(out.shape).astype(dtype)
+    out.backward(gu.tensor(g))
+    np.testing.assert_array_equal(xt.grad.data, naive_max_pool2d_grad(x.shape, ref_idx, g))
+    with gu.no_grad():                                     # the no-graph path skips the argmax
+        np.testing.assert_array_equal(C.max_pool2d(gu.tensor(x), 2).data, ref)
 
 
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum():

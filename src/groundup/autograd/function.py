@@ -42,8 +42,9 @@ def _register_tensor_class(cls) -> None:
 class Context:
     """A node of the graph: what one op saved for its backward.
 
-    ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which of
-    them need a gradient; ``shapes``: their shapes; ``seq``: a creation counter (an op's inputs are
+    ``inputs``: the op's inputs as given (Tensors, scalars or arrays); ``needs_input_grad``: which
+    of them need a gradient (already set when ``forward`` runs, and ``None`` there when no graph is
+    recorded, so a kernel can skip what only its backward would read); ``shapes``: their shapes; ``seq``: a creation counter (an op's inputs are
     always created before it, so decreasing ``seq`` is a valid backward order). Ops may store any
     other attribute they need (an op whose derivative uses its output saves the output array and
     rebuilds it with :func:`saved_output`). After ``backward`` without ``retain_graph`` the node is
@@ -149,6 +150,9 @@ class Function:
                 needs.append(False)
         ctx = _new_context(Context)
         ctx.fn = cls
+        record = record and _state.enabled
+        # set before forward, so a kernel can skip what only its backward needs (None: no graph)
+        ctx.needs_input_grad = needs = tuple(needs) if record else None
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is not np.ndarray:  # NumPy returns scalars from 0-d ops; keep arrays
             out = np.asarray(out)
@@ -156,8 +160,7 @@ class Function:
         result.data = out
         result.grad = None
         result._version = 0
-        if record and _state.enabled:
-            needs = tuple(needs)
+        if record:
             keep = cls.keep_inputs
             kept = keep(needs) if keep is not None else (True,) * len(needs)
             saved = []
@@ -172,7 +175,6 @@ class Function:
                         versions.append((x, x._version))
                 saved.append(x)
             ctx.inputs = tuple(saved)
-            ctx.needs_input_grad = needs
             ctx.versions = versions
             ctx.freed = False
             ctx.retained = None

@@ -569,22 +569,17 @@ def focal_loss(input, target, alpha=0.25, gamma: float = 2.0, reduction: str = "
 
 
 def _load_conv_ops():
-    """Re-export the convolution and pooling functions once ``groundup.ops.conv`` exists."""
+    """Re-export the convolution and pooling functions of ``groundup.ops.conv`` and
+    ``groundup.ops.pooling`` (imported late: those modules import the autograd machinery)."""
     import importlib
-    import importlib.util
 
-    if importlib.util.find_spec("groundup.ops.conv") is None:
-        return
-    mod = importlib.import_module("groundup.ops.conv")
-    names = getattr(mod, "__all__", None) or [
-        n for n, v in vars(mod).items()
-        if not n.startswith("_") and callable(v) and n[0].islower()
-        and getattr(v, "__module__", None) == mod.__name__]
     g = globals()
-    for n in names:
-        if n not in g:
-            g[n] = getattr(mod, n)
-            __all__.append(n)
+    for modname in ("groundup.ops.conv", "groundup.ops.pooling"):
+        mod = importlib.import_module(modname)
+        for n in mod.__all__:
+            if n not in g:
+                g[n] = getattr(mod, n)
+                __all__.append(n)
 
 
 _load_conv_ops()

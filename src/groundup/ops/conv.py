@@ -1,4 +1,4 @@
-"""Convolution and pooling: conv1d, conv2d, conv_transpose2d, max/avg/adaptive pooling.
+"""Convolution: conv1d, conv2d, conv_transpose2d (pooling is in :mod:`groundup.ops.pooling`).
 
 Every op here is a fused kernel: forward and backward work on NumPy arrays (the backward is
 ``once_differentiable``) so that each costs a few large vectorised steps instead of a graph of
@@ -11,11 +11,19 @@ small ops.
 Gather every receptive field of the padded input into a column (``sliding_window_view`` gives the
 windows as a view; one reshape copies them into the matrix ``cols`` of shape (kH·kW·C, N·OH·OW)),
 and the whole convolution is ``W (O, kH·kW·C) @ cols`` — a single BLAS GEMM. The backward is two
-more: ∂W = G·colsᵀ (one GEMM), and ∂x, which at stride 1 is itself a convolution (of the padded
-output gradient with the kernel rotated by 180° and its in/out channels swapped: im2col + one
-GEMM), and otherwise ∂cols = Wᵀ·G (one GEMM) folded back onto the image ("col2im") by kH·kW
-strided, vectorised adds — one per kernel offset, no ``np.add.at``. With ``groups`` the channels
+more: ∂W = G·colsᵀ (one GEMM), and ∂x: ∂cols = Wᵀ·G (one GEMM) folded back onto the image
+("col2im") by kH·kW strided, vectorised adds — one per kernel offset, no ``np.add.at`` — or, when
+the conv narrows the channels, a convolution of the padded output gradient with the kernel
+rotated by 180° and its in/out channels swapped (im2col + one GEMM). With ``groups`` the channels
 split into independent blocks: the same products, batched over the group axis.
+
+Two memory layouts, chosen by the output map's size. Channel-major (C, N, H, W) makes each
+product one large GEMM over the whole batch, at the price of reordering to and from NCHW; it wins
+on small maps (deep layers). Batch-major keeps NCHW and runs one GEMM per sample,
+out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW), whose result already *is* NCHW; it wins on
+large maps (the first layers), where the reorders cost more than the GEMMs. The memory-bound
+steps (padding, im2col, col2im, reorders) are split over threads by batch slices
+(:mod:`groundup._threads`), as PyTorch parallelises its own.
 
 The output size of every op here (per spatial axis, input n, kernel k, padding p, stride s,
 dilation d) is
@@ -35,6 +43,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from groundup._threads import parallel_for
 from groundup.autograd.function import Function
 from groundup.errors import DTypeError, ShapeError, hint
 from groundup.ops._util import tensor_cls
@@ -173,8 +182,14 @@ def _pad_cn(x: np.ndarray, pads: tuple) -> np.ndarray:
     (pt, pb), (pl, pr) = pads
     N, C, H, W = x.shape
     padded = pt or pb or pl or pr
-    out = _scratch("pad", (C, N, H + pt + pb, W + pl + pr), x.dtype, zero=bool(padded))
-    out[:, :, pt:pt + H, pl:pl + W] = x.transpose(1, 0, 2, 3)
+    out = _scratch("pad", (C, N, H + pt + pb, W + pl + pr), x.dtype)
+
+    def run(a, b):
+        if padded:
+            out[:, a:b] = 0
+        out[:, a:b, pt:pt + H, pl:pl + W] = x[a:b].transpose(1, 0, 2, 3)
+
+    parallel_for(N, run, out.size)
     return out
 
 
@@ -202,15 +217,10 @@ def _im2col(xpc, kernel, stride, dilation, out_hw, groups, temporary=False) -> n
     (OH, OW), (kH, kW) = out_hw, kernel
     Cg = C // groups
     win = _windows(xpc, kernel, stride, dilation, out_hw).reshape(groups, Cg, N, OH, OW, kH, kW)
-    win = win.transpose(0, 5, 6, 1, 2, 3, 4)
-    shape = (groups, kH * kW * Cg, N * OH * OW)
-    if not temporary:
-        out = win.reshape(shape)
-        # a 1×1 kernel's "copy" can be a mere view of the (scratch) padded input: own the data
-        return out.copy() if np.may_share_memory(out, xpc) else out
-    out = _scratch("cols", win.shape, xpc.dtype)
-    np.copyto(out, win)
-    return out.reshape(shape)
+    win = win.transpose(0, 5, 6, 1, 2, 3, 4)                  # (G, kH, kW, Cg, N, OH, OW)
+    out = _scratch("cols", win.shape, xpc.dtype) if temporary else np.empty(win.shape, xpc.dtype)
+    parallel_for(N, lambda a, b: np.copyto(out[:, :, :, :, a:b], win[:, :, :, :, a:b]), out.size)
+    return out.reshape(groups, kH * kW * Cg, N * OH * OW)
 
 
 def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.ndarray:
@@ -224,10 +234,16 @@ def _col2im(cols, padded_hw, kernel, stride, dilation, out_hw, groups) -> np.nda
     Cg = K // (kH * kW)
     N = M // (OH * OW)
     c = cols.reshape(G, kH, kW, Cg, N, OH, OW)
-    out = _scratch("col2im", (G, Cg, N) + tuple(padded_hw), cols.dtype, zero=True)
-    for p in range(kH):
-        for q in range(kW):
-            _offset(out, p, q, stride, dilation, out_hw)[...] += c[:, p, q]
+    out = _scratch("col2im", (G, Cg, N) + tuple(padded_hw), cols.dtype)
+
+    def run(a, b):
+        part = out[:, :, a:b]
+        part[...] = 0
+        for p in range(kH):
+            for q in range(kW):
+                _offset(part, p, q, stride, dilation, out_hw)[...] += c[:, p, q, :, a:b]
+
+    parallel_for(N, run, out.size + cols.size)
     return out.reshape((G * Cg, N) + tuple(padded_hw))         # scratch: crop/copy it at once
 
 
@@ -265,9 +281,10 @@ def _gemm_to_nchw(out: np.ndarray, N: int, out_hw: tuple, bias=None) -> np.ndarr
     src = out.reshape(G * Og, N, OH, OW).transpose(1, 0, 2, 3)
     res = np.empty((N, G * Og, OH, OW), dtype=out.dtype)
     if bias is not None:
-        np.add(src, bias.reshape(1, -1, 1, 1), out=res)
+        b = bias.reshape(1, -1, 1, 1)
+        parallel_for(N, lambda i, j: np.add(src[i:j], b, out=res[i:j]), res.size)
     else:
-        np.copyto(res, src)
+        parallel_for(N, lambda i, j: np.copyto(res[i:j], src[i:j]), res.size)
     return res
 
 
@@ -276,13 +293,14 @@ def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
     the result is an operand of a GEMM and never leaves the kernel)."""
     N, C, H, W = g.shape
     out = _scratch("gemm_in", (C, N, H, W), g.dtype)
-    np.copyto(out, g.transpose(1, 0, 2, 3))
+    parallel_for(N, lambda a, b: np.copyto(out[:, a:b], g[a:b].transpose(1, 0, 2, 3)), out.size)
     return out.reshape(groups, C // groups, N * H * W)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b (one GEMM per group) into scratch memory: for products that are consumed at once."""
-    out = _scratch("gemm_out", a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    out = _scratch("gemm_out", shape, np.result_type(a, b))
     return np.matmul(a, b, out=out)
 
 
@@ -290,8 +308,11 @@ def _cn_crop_to_nchw(xpc: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
     """Padded channel-major (C, N, Hp, Wp) → the (N, C, H, W) interior, contiguous."""
     (pt, _), (pl, _) = pads
     H, W = hw
-    # always a fresh array: ``xpc`` is scratch memory
-    return np.array(xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3), order="C", copy=True)
+    C, N = xpc.shape[:2]
+    res = np.empty((N, C, H, W), dtype=xpc.dtype)      # fresh: ``xpc`` is scratch memory
+    inner = xpc[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+    parallel_for(N, lambda a, b: np.copyto(res[a:b], inner[a:b]), res.size)
+    return res
 
 
 def _crop2d(xp: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:
@@ -310,26 +331,138 @@ def _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias=None, keep
     return out, (cols if keep_cols else None)
 
 
-def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw):
+def _channel_major_conv2d(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups):
+    """:func:`_conv2d_arrays` with the batch-major path's signature. When the columns are not
+    kept (inference, frozen weights), large batches run in slices of samples whose columns fit
+    the scratch memory: a batch of 1,000 MNIST maps would otherwise need a 225 MB matrix."""
+    N = x.shape[0]
+    per_sample = w.shape[1] * w.shape[2] * w.shape[3] * groups * out_hw[0] * out_hw[1]
+    step = max(1, (_SCRATCH_MAX_BYTES // 2) // (per_sample * x.dtype.itemsize))
+    if keep_cols or N <= step:
+        return _conv2d_arrays(x, w, pads, stride, dilation, groups, out_hw, bias, keep_cols)
+    out = np.empty((N, w.shape[0]) + tuple(out_hw), dtype=x.dtype)
+    for a in range(0, N, step):
+        out[a:a + step] = _conv2d_arrays(x[a:a + step], w, pads, stride, dilation, groups, out_hw,
+                                         bias)[0]
+    return out, None
+
+
+def _conv2d_input_grad(g, w, pad_tl, stride, dilation, groups, hw, gm=None):
     """∂L/∂x of a conv2d whose input (N, C, H, W) was padded by ``pad_tl`` = (top, left) (the
     bottom/right padding only decides how many windows fit, and ``g`` tells that): for the output
-    gradient g (N, O, OH, OW), returns (N, C, H, W).
+    gradient g (N, O, OH, OW), returns (N, C, H, W). ``gm``: g already in the GEMM layout
+    (:func:`_nchw_to_gemm`), if the caller has it.
 
-    Stride 1: a convolution of the zero-padded gradient with the rotated, channel-swapped kernel
-    (:func:`_adjoint_weight`) — im2col + one GEMM again. Otherwise: Wᵀ·G (one GEMM) folded back
-    onto the image by :func:`_col2im`."""
+    Wᵀ·G (one GEMM) folded back onto the image by :func:`_col2im`; or, at stride 1 when the conv
+    has fewer output than input channels (then the gradient's columns are the smaller matrix), a
+    convolution of the zero-padded gradient with the rotated, channel-swapped kernel
+    (:func:`_adjoint_weight`) — im2col + one GEMM again."""
     (H, W), (OH, OW) = hw, g.shape[2:]
     spans = [d * (k - 1) for k, d in zip(w.shape[2:], dilation)]
     # Adjoint padding: `span − top` before, and after whatever makes the output exactly H × W.
     apads = tuple((sp - t, n + t - m) for sp, t, n, m in zip(spans, pad_tl, (H, W), (OH, OW)))
-    if stride == (1, 1) and all(a >= 0 and b >= 0 for a, b in apads):
+    fewer_out = w.shape[0] < w.shape[1] * groups
+    if stride == (1, 1) and fewer_out and all(a >= 0 and b >= 0 for a, b in apads):
         return _conv2d_arrays(g, _adjoint_weight(w, groups), apads, (1, 1), dilation, groups,
                               hw)[0]
-    gcols = _matmul(_weight_matrix(w, groups).transpose(0, 2, 1), _nchw_to_gemm(g, groups))
+    if gm is None:
+        gm = _nchw_to_gemm(g, groups)
+    gcols = _matmul(_weight_matrix(w, groups).transpose(0, 2, 1), gm)
     padded = tuple(max((m - 1) * s + sp + 1, t + n)
                    for m, s, sp, t, n in zip((OH, OW), stride, spans, pad_tl, (H, W)))
     gxc = _col2im(gcols, padded, w.shape[2:], stride, dilation, (OH, OW), groups)
     return _cn_crop_to_nchw(gxc, ((pad_tl[0], 0), (pad_tl[1], 0)), hw)
+
+
+# ----------------------------------------------------------------------------- batch-major path
+#
+# For large feature maps (the first layers of a CNN) the channel-major layout's reorders cost more
+# than they save: there each sample's product W (O, K) @ cols[n] (K, OH·OW) is already a wide,
+# efficient GEMM. So the columns are kept per sample, (N, K, OH·OW) with rows (c, p, q) — the
+# weight's own memory order, so W is a free reshape — and the output (N, O, OH·OW) *is* NCHW.
+
+_BATCH_MAJOR_MIN_PIXELS = 400      # output maps of ≥ 20×20: measured faster batch-major
+
+
+def _uses_batch_major(groups: int, out_hw: tuple) -> bool:
+    return groups == 1 and out_hw[0] * out_hw[1] >= _BATCH_MAJOR_MIN_PIXELS
+
+
+def _pad_nchw(x: np.ndarray, pads: tuple, role: str) -> np.ndarray:
+    """(N, C, H, W) zero-padded into scratch memory (``x`` itself when there is no padding)."""
+    (pt, pb), (pl, pr) = pads
+    if pt == pb == pl == pr == 0:
+        return x
+    N, C, H, W = x.shape
+    out = _scratch(role, (N, C, H + pt + pb, W + pl + pr), x.dtype, zero=True)
+    out[:, :, pt:pt + H, pl:pl + W] = x
+    return out
+
+
+def _conv2d_batch_major(x, w, bias, pads, stride, dilation, out_hw, keep_cols, groups=1):
+    """conv2d by per-sample GEMMs: out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW) + b.
+
+    Returns the (N, O, OH, OW) output and, if ``keep_cols``, the (N, K, OH·OW) columns. Samples
+    are split over threads: these GEMMs are too small for BLAS to parallelise on its own."""
+    N = x.shape[0]
+    O, C, kH, kW = w.shape
+    OH, OW = out_hw
+    K = C * kH * kW
+    wm = w.reshape(O, K)
+    out = np.empty((N, O, OH * OW), dtype=x.dtype)
+    cols = np.empty((N, K, OH * OW), x.dtype) if keep_cols else None
+
+    def run(a, b):
+        xp = _pad_nchw(x[a:b], pads, "pad")
+        shape = (b - a, C, kH, kW, OH, OW)
+        c = cols[a:b].reshape(shape) if keep_cols else _scratch("cols", shape, x.dtype)
+        for p in range(kH):                 # one strided copy per kernel offset
+            for q in range(kW):
+                c[:, :, p, q] = _offset(xp, p, q, stride, dilation, out_hw)
+        np.matmul(wm, c.reshape(b - a, K, OH * OW), out=out[a:b])
+        if bias is not None:
+            out[a:b] += bias.reshape(1, O, 1)
+
+    parallel_for(N, run, out.size + N * K * OH * OW)
+    return out.reshape(N, O, OH, OW), cols
+
+
+def _conv2d_batch_major_input_grad(g, w, pads, stride, dilation, hw):
+    """∂L/∂x of :func:`_conv2d_batch_major`: ∂cols[n] = Wᵀ (K, O) @ G[n] (O, OH·OW), each
+    kernel offset's rows added back onto the pixels they were read from, padding cropped."""
+    N, O, OH, OW = g.shape
+    _, C, kH, kW = w.shape
+    (pt, pb), (pl, pr) = pads
+    H, W = hw
+    wt = w.reshape(O, C * kH * kW).T
+    gx = np.empty((N, C, H, W), dtype=g.dtype)
+
+    def run(a, b):
+        gcols = _matmul(wt, g[a:b].reshape(b - a, O, OH * OW)).reshape(b - a, C, kH, kW, OH, OW)
+        gxp = _scratch("col2im", (b - a, C, H + pt + pb, W + pl + pr), g.dtype, zero=True)
+        for p in range(kH):
+            for q in range(kW):
+                _offset(gxp, p, q, stride, dilation, (OH, OW))[...] += gcols[:, :, p, q]
+        gx[a:b] = gxp[:, :, pt:pt + H, pl:pl + W]
+
+    parallel_for(N, run, gx.size + N * C * kH * kW * OH * OW)
+    return gx
+
+
+def _conv2d_batch_major_weight_grad(g, cols, shape):
+    """∂L/∂W = Σ_n G[n] (O, OH·OW) @ cols[n]ᵀ (OH·OW, K), as the weight's (O, C, kH, kW)."""
+    N, O = g.shape[:2]
+    parts = {}
+
+    def run(a, b):
+        per_sample = _matmul(g[a:b].reshape(b - a, O, -1), cols[a:b].transpose(0, 2, 1))
+        parts[a] = per_sample.sum(axis=0)
+
+    parallel_for(N, run, g.size + cols.size)
+    total = parts[0]
+    for a in sorted(parts)[1:]:          # a fixed order: the same sum whatever thread ends first
+        total = total + parts[a]
+    return total.reshape(shape)
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -399,8 +532,11 @@ class Conv2d(Function):
                 "use a larger input, more padding, or a smaller kernel",
             ))
         # the columns are kept for ∂W (a fresh array: it outlives this call)
-        out, ctx.cols = _conv2d_arrays(x, weight, pads, stride, dilation, groups, (OH, OW), bias,
-                                       keep_cols=True)
+        needs = ctx.needs_input_grad
+        keep = needs is not None and needs[1]
+        ctx.batch_major = _uses_batch_major(groups, (OH, OW))
+        conv = _conv2d_batch_major if ctx.batch_major else _channel_major_conv2d
+        out, ctx.cols = conv(x, weight, bias, pads, stride, dilation, (OH, OW), keep, groups)
         ctx.geom = (stride, pads, dilation, groups)
         return out
 
@@ -412,12 +548,21 @@ class Conv2d(Function):
         g = grad.data
         T = tensor_cls()
         gx = gw = gb = None
+        if ctx.batch_major:
+            if needs[0]:
+                gx = T(_conv2d_batch_major_input_grad(g, weight.data, pads, stride, dilation,
+                                                      x.shape[2:]))
+            if needs[1]:
+                gw = T(_conv2d_batch_major_weight_grad(g, ctx.cols, weight.shape))
+            if bias is not None and needs[2]:
+                gb = T(g.sum(axis=(0, 2, 3)))
+            return gx, gw, gb
+        want_b = bias is not None and needs[2]
+        gm = _nchw_to_gemm(g, groups)                                         # (G, Og, M)
         if needs[0]:
             gx = T(_conv2d_input_grad(g, weight.data, (pads[0][0], pads[1][0]), stride,
-                                      dilation, groups, x.shape[2:]))
-        want_b = bias is not None and needs[2]
+                                      dilation, groups, x.shape[2:], gm))
         if needs[1] or want_b:
-            gm = _nchw_to_gemm(g, groups)                                     # (G, Og, M)
             if needs[1]:
                 gw = T(_weight_from_matrix(_matmul(gm, ctx.cols.transpose(0, 2, 1)),
                                            weight.shape))
@@ -564,336 +709,4 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(0) if squeeze else out
 
 
-# ----------------------------------------------------------------------------- pooling
-
-
-def _pool_args(op, kernel_size, stride, padding, dilation, n=2):
-    k = _pair(kernel_size, "kernel_size", op, n)
-    # stride=None (or PyTorch's empty list) means stride = kernel_size
-    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
-        _pair(stride, "stride", op, n)
-    p = _pair(padding, "padding", op, n)
-    d = _pair(dilation, "dilation", op, n)
-    _check_positive(k, "kernel_size", op)
-    _check_positive(s, "stride", op)
-    _check_positive(d, "dilation", op)
-    _check_positive(p, "padding", op, allow_zero=True)
-    # PyTorch's rule, on the dilated window: p ≤ (d(k − 1) + 1) // 2
-    if any(pi > (di * (ki - 1) + 1) // 2 for pi, ki, di in zip(p, k, d)):
-        raise ValueError(hint(
-            f"{op}: padding {p} must be at most half the (dilated) kernel size {k}",
-            "a window must never lie entirely in the padding",
-        ))
-    return k, s, p, d
-
-
-def _pool_geometry(op, shape, k, s, p, d, ceil_mode):
-    """Output size and the (top, bottom), (left, right) padding that makes every window fit."""
-    H, W = shape[-2:]
-    OH = conv_output_size(H, k[0], s[0], p[0], d[0], ceil_mode)
-    OW = conv_output_size(W, k[1], s[1], p[1], d[1], ceil_mode)
-    if OH < 1 or OW < 1:
-        raise ShapeError(hint(
-            f"{op}: input of spatial size {(H, W)} is too small for kernel {k} with padding {p} "
-            f"and dilation {d} (output would be {(OH, OW)})",
-            "use a smaller kernel or pool a larger feature map",
-        ))
-    # Extra room on the bottom/right for ceil_mode's last, partial window.
-    need_h = (OH - 1) * s[0] + d[0] * (k[0] - 1) + 1
-    need_w = (OW - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    pads = ((p[0], max(p[0], need_h - H - p[0])), (p[1], max(p[1], need_w - W - p[1])))
-    return (OH, OW), pads
-
-
-def _is_tiling(k, s, p, d, hw, out_hw) -> bool:
-    """Windows that tile the input without overlap or padding: the reshape fast path applies."""
-    return (k == s and p == (0, 0) and d == (1, 1)
-            and out_hw[0] * k[0] <= hw[0] and out_hw[1] * k[1] <= hw[1])
-
-
-def _tiles(x, k, out_hw):
-    """(N, C, OH·kH, OW·kW) crop viewed as (N, C, OH, kH, OW, kW): a reshape, no copy."""
-    N, C = x.shape[:2]
-    (OH, OW), (kH, kW) = out_hw, k
-    return x[:, :, :OH * kH, :OW * kW].reshape(N, C, OH, kH, OW, kW)
-
-
-class MaxPool2d(Function):
-    """Max over each window; the gradient goes to the (first, in row-major window order) maximum,
-    as PyTorch's does, so ties send the whole gradient to one input. NaN propagates.
-
-    Shapes: (N, C, H, W) → (N, C, OH, OW), OH = floor((H + 2p − d(k − 1) − 1)/s) + 1.
-    Non-overlapping windows (kernel == stride, no padding) are a reshape of the input; otherwise the
-    windows are strided views of the input padded with −∞. Either way the kernel runs kH·kW
-    vectorised steps, one per window offset: a running maximum, then the first offset equal to it.
-    """
-
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, *, kernel, stride, padding, dilation, ceil_mode, sink=None):
-        # ``sink``: a list that receives the window argmax (for return_indices) without a
-        # second pass over the input.
-        N, C, H, W = x.shape
-        (OH, OW), pads = _pool_geometry("max_pool2d", x.shape, kernel, stride, padding, dilation,
-                                        ceil_mode)
-        kH, kW = kernel
-        if _is_tiling(kernel, stride, padding, dilation, (H, W), (OH, OW)):
-            tiles = _tiles(x, kernel, (OH, OW))
-            views = [tiles[:, :, :, p, :, q] for p in range(kH) for q in range(kW)]
-        else:
-            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-            xp = _pad2d(x, pads, fill)
-            views = [_offset(xp, p, q, stride, dilation, (OH, OW))
-                     for p in range(kH) for q in range(kW)]
-        out = views[0].copy()
-        for v in views[1:]:
-            np.maximum(out, v, out=out)
-        # Index of the first offset holding the maximum: scan offsets backwards, overwriting.
-        kk = len(views)
-        arg = np.full(out.shape, kk - 1, dtype=np.int8 if kk <= 127 else np.int32)
-        hit = _scratch("mask", out.shape, bool)
-        for k in range(kk - 2, -1, -1):
-            np.equal(views[k], out, out=hit)
-            np.copyto(arg, k, where=hit)
-        nan = np.isnan(out) if x.dtype.kind == "f" else None
-        if nan is not None and nan.any():
-            # PyTorch's scan takes a NaN whenever it meets one, so the last NaN wins.
-            for k in range(kk):
-                np.copyto(arg, k, where=nan & np.isnan(views[k]))
-        if sink is not None:
-            sink.append(arg)
-        ctx.arg = arg
-        ctx.geom = (x.shape, kernel, stride, pads, dilation, (OH, OW))
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        shape, kernel, stride, pads, dilation, out_hw = ctx.geom
-        (pt, pb), (pl, pr) = pads
-        N, C, H, W = shape
-        kH, kW = kernel
-        g, arg = grad.data, ctx.arg
-        padded = (pt, pb, pl, pr) != (0, 0, 0, 0)
-        gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=g.dtype)
-        # Windows overlap when the stride is shorter than the (dilated) window: then offsets
-        # share pixels and must accumulate; otherwise each pixel is written once.
-        overlap = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
-        hit = _scratch("mask", arg.shape, bool)
-        for p in range(kH):
-            for q in range(kW):
-                np.equal(arg, p * kW + q, out=hit)
-                target = _offset(gxp, p, q, stride, dilation, out_hw)
-                if overlap:
-                    target += np.where(hit, g, 0)
-                else:
-                    np.multiply(hit, g, out=target)
-        gx = _crop2d(gxp, pads, (H, W)) if padded else gxp
-        return (tensor_cls()(gx),)
-
-
-class AvgPool2d(Function):
-    """Mean over each window (PyTorch's avg_pool2d): the gradient spreads g/divisor evenly over
-    the window. ``count_include_pad`` counts padded zeros in the divisor; windows that overhang the
-    padded input in ``ceil_mode`` divide by their clipped size; ``divisor_override`` replaces it."""
-
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, *, kernel, stride, padding, ceil_mode, count_include_pad,
-                divisor_override):
-        N, C, H, W = x.shape
-        dil = (1, 1)
-        (OH, OW), pads = _pool_geometry("avg_pool2d", x.shape, kernel, stride, padding, dil,
-                                        ceil_mode)
-        tiling = _is_tiling(kernel, stride, padding, dil, (H, W), (OH, OW))
-        div = _avg_divisor((H, W), kernel, stride, padding, (OH, OW), count_include_pad,
-                           divisor_override, x.dtype)
-        if tiling:
-            s = _tiles(x, kernel, (OH, OW)).sum(axis=(3, 5))
-        else:
-            # kH·kW vectorised adds of strided views, one per window offset
-            xp = _pad2d(x, pads)
-            s = _offset(xp, 0, 0, stride, dil, (OH, OW)).copy()
-            for p in range(kernel[0]):
-                for q in range(kernel[1]):
-                    if p or q:
-                        s += _offset(xp, p, q, stride, dil, (OH, OW))
-        ctx.div = div
-        ctx.geom = (x.shape, kernel, stride, pads, (OH, OW), tiling)
-        return (s / div).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        shape, kernel, stride, pads, out_hw, tiling = ctx.geom
-        N, C, H, W = shape
-        (OH, OW), (kH, kW) = out_hw, kernel
-        gd = (grad.data / ctx.div).astype(grad.data.dtype, copy=False)
-        if tiling:
-            rep = np.broadcast_to(gd[:, :, :, None, :, None], (N, C, OH, kH, OW, kW))
-            gx = np.zeros(shape, dtype=gd.dtype)
-            gx[:, :, :OH * kH, :OW * kW] = rep.reshape(N, C, OH * kH, OW * kW)
-        else:
-            (pt, pb), (pl, pr) = pads
-            gxp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=gd.dtype)
-            for p in range(kH):
-                for q in range(kW):
-                    _offset(gxp, p, q, stride, (1, 1), out_hw)[...] += gd
-            gx = _crop2d(gxp, pads, (H, W))
-        return (tensor_cls()(gx),)
-
-
-def _avg_divisor(hw, kernel, stride, padding, out_hw, count_include_pad, divisor_override, dtype):
-    """The divisor of each output window (PyTorch's rule), as an (OH, OW) array or a scalar."""
-    if divisor_override:
-        return dtype.type(divisor_override)
-
-    def sizes(n, k, s, p, out):
-        start = np.arange(out) * s - p
-        end = np.minimum(start + k, n + p)            # clipped to the padded input
-        if count_include_pad:
-            return end - start
-        return np.minimum(end, n) - np.maximum(start, 0)
-
-    dh = sizes(hw[0], kernel[0], stride[0], padding[0], out_hw[0])
-    dw = sizes(hw[1], kernel[1], stride[1], padding[1], out_hw[1])
-    div = np.outer(dh, dw).astype(dtype)
-    return div
-
-
-class AdaptiveAvgPool2d(Function):
-    """Average pooling to a fixed output size (PyTorch's adaptive_avg_pool2d).
-
-    Output cell i along an axis of length n averages input positions
-    [floor(i·n/out), ceil((i+1)·n/out)). Averaging over a rectangle is separable, so the op is
-    Pₕ · x · P_wᵀ with the (out, n) averaging matrices Pₕ, P_w — two matrix products, and the
-    backward is the transpose Pₕᵀ · g · P_w. Global pooling (1, 1) is a plain mean.
-    """
-
-    once_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, *, output_size):
-        H, W = x.shape[-2:]
-        oh, ow = output_size
-        ctx.hw = (H, W)
-        if (oh, ow) == (1, 1):
-            ctx.global_ = True
-            return x.mean(axis=(2, 3), keepdims=True, dtype=x.dtype)
-        ctx.global_ = False
-        ph, pw = _adaptive_matrix(H, oh, x.dtype), _adaptive_matrix(W, ow, x.dtype)
-        ctx.ph, ctx.pw = ph, pw
-        return np.matmul(np.matmul(ph, x), pw.T)
-
-    @staticmethod
-    def backward(ctx, grad):
-        g = grad.data
-        H, W = ctx.hw
-        if ctx.global_:
-            gx = np.broadcast_to(g / g.dtype.type(H * W), g.shape[:2] + (H, W)).copy()
-        else:
-            gx = np.matmul(np.matmul(ctx.ph.T, g), ctx.pw)
-        return (tensor_cls()(gx),)
-
-
-def _adaptive_matrix(n: int, out: int, dtype) -> np.ndarray:
-    """(out, n) matrix whose row i averages positions [floor(i·n/out), ceil((i+1)·n/out))."""
-    m = np.zeros((out, n), dtype=dtype)
-    for i in range(out):                          # `out` rows: tiny, once per call
-        start = (i * n) // out
-        end = -(-((i + 1) * n) // out)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
-
-
-def _check_pool_input(op: str, x, ndim: int):
-    if x.ndim not in (ndim - 1, ndim):
-        layout = "(N, C, H, W) or (C, H, W)" if ndim == 4 else "(N, C, L) or (C, L)"
-        raise ShapeError(hint(f"{op}: expected input {layout}, got shape {tuple(x.shape)}",
-                              "pooling works on batches of feature maps"))
-
-
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """2-D max pooling, PyTorch's ``F.max_pool2d``: (N, C, H, W) → (N, C, OH, OW),
-    OH = floor((H + 2p − d(k − 1) − 1)/s) + 1 (``stride`` defaults to ``kernel_size``).
-
-    With ``return_indices`` also returns, for each output, the flat index h·W + w of the chosen
-    input pixel within its (H, W) map (PyTorch's convention, usable by ``max_unpool2d``)."""
-    _check_pool_input("max_pool2d", input, 4)
-    k, s, p, d = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
-    x, squeeze = _unbatched(input, 4)
-    sink = [] if return_indices else None
-    out = MaxPool2d.apply(x, kernel=k, stride=s, padding=p, dilation=d, ceil_mode=bool(ceil_mode),
-                          sink=sink)
-    if not return_indices:
-        return out.squeeze(0) if squeeze else out
-    idx = _indices_from_arg(sink[0], x.shape[-2:], k, s, p, d, out.shape[-2:])
-    if squeeze:
-        return out.squeeze(0), idx.squeeze(0)
-    return out, idx
-
-
-def _indices_from_arg(arg, hw, k, s, p, d, out_hw):
-    """Window argmax (N, C, OH, OW) → flat index row·W + column into the unpadded input."""
-    H, W = hw
-    OH, OW = out_hw
-    pr, pc = arg // k[1], arg % k[1]
-    rows = np.arange(OH)[:, None] * s[0] - p[0] + pr * d[0]
-    cols = np.arange(OW)[None, :] * s[1] - p[1] + pc * d[1]
-    return tensor_cls()((rows * W + cols).astype(np.int64))
-
-
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """1-D max pooling, PyTorch's ``F.max_pool1d``: (N, C, L) → (N, C, L_out),
-    L_out = floor((L + 2p − d(k − 1) − 1)/s) + 1. Computed as a max_pool2d over height 1."""
-    _check_pool_input("max_pool1d", input, 3)
-    (k,) = _pair(kernel_size, "kernel_size", "max_pool1d", 1)
-    (s,) = (k,) if stride is None else _pair(stride, "stride", "max_pool1d", 1)
-    (p,) = _pair(padding, "padding", "max_pool1d", 1)
-    (d,) = _pair(dilation, "dilation", "max_pool1d", 1)
-    res = max_pool2d(input.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), ceil_mode,
-                     return_indices)
-    if return_indices:
-        return res[0].squeeze(-2), res[1].squeeze(-2)
-    return res.squeeze(-2)
-
-
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """2-D average pooling, PyTorch's ``F.avg_pool2d``: (N, C, H, W) → (N, C, OH, OW),
-    OH = floor((H + 2p − k)/s) + 1 (``stride`` defaults to ``kernel_size``)."""
-    _check_pool_input("avg_pool2d", input, 4)
-    k, s, p, _ = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(hint(f"avg_pool2d: divisor_override must be positive, got "
-                              f"{divisor_override}", "leave it None for the window size"))
-    x, squeeze = _unbatched(input, 4)
-    out = AvgPool2d.apply(x, kernel=k, stride=s, padding=p, ceil_mode=bool(ceil_mode),
-                          count_include_pad=bool(count_include_pad),
-                          divisor_override=divisor_override)
-    return out.squeeze(0) if squeeze else out
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed (OH, OW) (PyTorch's ``F.adaptive_avg_pool2d``); ``None`` in
-    ``output_size`` keeps that input size; (1, 1) is global average pooling."""
-    _check_pool_input("adaptive_avg_pool2d", input, 4)
-    H, W = input.shape[-2:]
-    if isinstance(output_size, (int, np.integer)):
-        output_size = (int(output_size), int(output_size))
-    oh, ow = output_size
-    size = (H if oh is None else int(oh), W if ow is None else int(ow))
-    if size[0] < 1 or size[1] < 1:
-        raise ValueError(hint(f"adaptive_avg_pool2d: output_size must be positive, got "
-                              f"{output_size}", "e.g. output_size=1 for global average pooling"))
-    x, squeeze = _unbatched(input, 4)
-    out = AdaptiveAvgPool2d.apply(x, output_size=size)
-    return out.squeeze(0) if squeeze else out
-
-
-__all__ = [
-    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "conv_output_size",
-    "conv_transpose2d", "max_pool1d", "max_pool2d",
-]
+__all__ = ["conv1d", "conv2d", "conv_output_size", "conv_transpose2d"]

@@ -1,6 +1,7 @@
 """Draw a fitted decision tree as boxes and arrows, like scikit-learn's ``plot_tree``.
 
-Every node is a box with its question (``feature <= threshold``, internal nodes only), impurity,
+Every node is a box with its question (``feature <= threshold``, or ``feature in {categories}`` for
+a categorical split; internal nodes only), impurity,
 number of samples, value (class counts or proportions, or the mean target) and, for a classifier,
 the majority class. ``filled=True`` colours a box by its majority class, paler the more mixed the
 node (a regressor's boxes by their value). Leaves sit on a row per depth, spread left to right in
@@ -112,7 +113,11 @@ def plot_tree(decision_tree, *, max_depth=None, feature_names=None, class_names=
         if tree.children_left[node] != -1:
             f = int(tree.feature[node])
             name = feature_names[f] if feature_names is not None else f"x[{f}]"
-            lines.append(f"{name} <= {_num(tree.threshold[node], precision)}")
+            if getattr(tree, "is_categorical", None) is not None and tree.is_categorical[node]:
+                from groundup.ml.tree.export import category_set_text
+                lines.append(f"{name} in {category_set_text(tree, node)}")
+            else:
+                lines.append(f"{name} <= {_num(tree.threshold[node], precision)}")
         if impurity:
             lines.append(f"{crit} = {_num(tree.impurity[node], precision)}")
         n = tree.n_node_samples[node]

@@ -3,8 +3,12 @@
 A forest grows ``n_estimators`` trees, each on a bootstrap sample (rows drawn with replacement,
 passed to the tree as integer sample weights) and trying only ``max_features`` random features per
 split, which decorrelates the trees; it predicts the average of their class probabilities
-(classification) or values (regression). The features are coded once and shared by every tree.
-Trees are grown in parallel through joblib (``n_jobs``), so joblib's backends apply.
+(classification) or values (regression). The features are coded once (exact codes: every
+threshold between distinct training values stays available, as in scikit-learn) and shared by every
+tree. Deep trees are grown level by level; Gini trees on features with at most 256 distinct values
+(pixels) and bootstrap counts as weights use a radix-sort split finder that gives the same trees as
+the exact sorted finder (see :mod:`groundup.ml.tree._levelwise`). Trees are grown in parallel
+through joblib (``n_jobs``), so joblib's backends apply; ``n_jobs`` threads also code the columns.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ class BaseForest(BaseEstimator):
         n_draw = _n_bootstrap(self.max_samples, n) if self.bootstrap else n
         if self._splitter == "random" and np.isnan(X).any():
             raise ValueError(hint(f"{owner}: X contains NaN", "extra trees need complete data; impute first"))
-        binning = bin_features(X)
+        binning = bin_features(X, n_jobs=self.n_jobs)  # columns coded in threads
         rng = check_random_state(self.random_state)
         seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
         trees = []

@@ -8,6 +8,10 @@ exact feature values (or, with ``max_bins``, on quantile bins).
 ``HistGradientBoosting*`` uses gradients ``g`` *and* hessians ``h``: a leaf's weight is
 ``-G/(H+λ)`` and a split's gain ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``, searched on
 histograms of ≤ 255 bins per feature, leaves grown best-first. ``explain_split`` shows those terms.
+``categorical_features`` (indices or a boolean mask; non-negative integer codes, at most
+``max_bins`` categories per column) lets a node send a subset of categories left: the categories
+are sorted by ``G/(H + 10)`` (LightGBM's and scikit-learn's ``cat_smooth``) and scanned like an
+ordered feature; a category unseen in training goes right (see :mod:`groundup.ml.tree._categorical`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.tree import DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
+from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.tree._classes import resolve_max_features, tree_feature_importances
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
@@ -34,6 +39,9 @@ from groundup.ml.validation import (
 )
 
 from . import _losses
+from ._hist_grower import HistData
+from ._hist_grower import grow_tree as grow_hist_tree
+from ._presorted import PresortedFeatures, grow_tree
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
            "HistGradientBoostingRegressor"]
@@ -81,6 +89,7 @@ class _BoostingCommon(BaseEstimator):
         check_is_fitted(self, "_stages")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         F = np.tile(self._baseline, (X.shape[0], 1))
         for stage in self._stages:
             for k, tree in enumerate(stage):
@@ -144,6 +153,40 @@ class _ProbaMixin:
             yield self._proba_from_raw(F)
 
 
+def _line_search(tree, loss, K, leaf, y, F, r, w, learning_rate):
+    """Set every leaf of ``tree`` to ``η`` times the loss's optimal constant on its rows (``leaf[i]``
+    is row ``i``'s leaf, ``-1`` for unused rows): one ``bincount`` per sum for the log-losses
+    (Newton step ``Σw·r / Σw·p(1-p)``; Friedman's ``(K-1)/K · Σw·r / Σw·|r|(1-|r|)`` for K classes) and
+    squared error (``Σw·r / Σw``); a loop over leaves for the median-based losses."""
+    is_leaf = tree.children_left == -1
+    used = leaf >= 0
+    idx, wu, ru = leaf[used], w[used], r[used]
+    size = tree.node_count
+    if K > 1 or isinstance(loss, (_losses.BinaryLogLoss, _losses.SquaredError)):
+        num = np.bincount(idx, weights=wu * ru, minlength=size)
+        if K > 1:
+            a = np.abs(ru)
+            den = np.bincount(idx, weights=wu * a * (1 - a), minlength=size)
+            scale = (K - 1) / K
+        elif isinstance(loss, _losses.BinaryLogLoss):
+            p = y[used] - ru
+            den = np.bincount(idx, weights=wu * p * (1 - p), minlength=size)
+            scale = 1.0
+        else:
+            den = np.bincount(idx, weights=wu, minlength=size)
+            scale = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(den > 1e-150, scale * num / den, 0.0)
+        tree.value[is_leaf, 0, 0] = v[is_leaf] * learning_rate
+        return
+    rows_used = np.flatnonzero(used)
+    order = np.argsort(idx, kind="stable")
+    bounds = np.flatnonzero(np.diff(idx[order])) + 1
+    for rows in np.split(rows_used[order], bounds):
+        node = leaf[rows[0]]
+        tree.value[node, 0, 0] = loss.leaf_value(y[rows], F[rows], r[rows], w[rows]) * learning_rate
+
+
 def _stopping(history, n_iter_no_change, tol):
     """Stop when none of the last ``n_iter_no_change`` losses beat the one before them by ``tol``."""
     if n_iter_no_change is None or len(history) <= n_iter_no_change:
@@ -154,6 +197,8 @@ def _stopping(history, n_iter_no_change, tol):
 
 class BaseGradientBoosting(_BoostingCommon):
     """Friedman's first-order gradient boosting (see the module docstring)."""
+
+    presort = True  # exact trees on features sorted once per fit; False: the node-at-a-time builder
 
     @property
     def _n_iter_param(self):
@@ -186,6 +231,13 @@ class BaseGradientBoosting(_BoostingCommon):
         self._stages, self.train_score_, self.oob_scores_ = [], [], []
         val_history = []
         missing = binning.missing_code if binning.has_missing else None
+        presorted = None
+        # exact codes (max_bins=None): presorted level-wise trees; binned codes are faster on the
+        # histogram route of the shared builder
+        if (self.presort and self.max_bins is None and not binning.has_missing and self.max_leaf_nodes is None
+                and max_features >= X.shape[1]):
+            presorted = PresortedFeatures(binning)
+        unit_all = bool(np.all(wt == 1.0))
         for _ in range(self.n_estimators):
             inbag = np.ones(n, dtype=bool)
             if self.subsample < 1.0:
@@ -199,22 +251,38 @@ class BaseGradientBoosting(_BoostingCommon):
                 G, _ = loss.gradient_hessian_all(yt, F)
                 residuals = [-G[:, k] for k in range(K)]
             stage = []
+            keep = None if inbag.all() and np.all(wt != 0) else w != 0
+            unit = bool(np.all(w[keep] == 1.0)) if keep is not None else unit_all
             for k, r in enumerate(residuals):
-                builder = _Builder(binning, crit, max_depth=self.max_depth, min_samples_split=self.min_samples_split,
-                                   min_samples_leaf=self.min_samples_leaf, max_features=max_features,
-                                   max_leaf_nodes=self.max_leaf_nodes,
-                                   min_impurity_decrease=self.min_impurity_decrease, rng=rng)
                 stats = np.column_stack([np.ones(n), w, w * r, w * r * r])
-                tree, leaf_rows = builder.build(stats)
-                # line search per leaf: the loss's own optimal constant (Newton step for log-loss)
-                for node, rows in leaf_rows.items():
-                    if K == 1:
-                        v = loss.leaf_value(yt[rows], F[rows], r[rows], w[rows])
-                    else:
-                        v = loss.leaf_value_k(r[rows], w[rows], K)
-                    tree.value[node, 0, 0] = v * self.learning_rate
-                leaves = tree.apply_binned(binning.codes, missing)
-                F[:, k] += tree.value[leaves, 0, 0]
+                if presorted is not None:
+                    # exact splits on features sorted once per fit (see _presorted)
+                    tree, leaf = grow_tree(presorted, stats, crit, max_depth=self.max_depth,
+                                           min_samples_split=self.min_samples_split,
+                                           min_samples_leaf=self.min_samples_leaf,
+                                           min_impurity_decrease=self.min_impurity_decrease, keep=keep,
+                                           unit_weight=unit)
+                    _line_search(tree, loss, K, leaf, yt, F, r, w, self.learning_rate)
+                    if keep is not None and not keep.all():
+                        out = ~keep
+                        leaf[out] = tree.apply_binned(binning.codes[out], None)
+                    F[:, k] += tree.value[leaf, 0, 0]
+                else:
+                    builder = _Builder(binning, crit, max_depth=self.max_depth,
+                                       min_samples_split=self.min_samples_split,
+                                       min_samples_leaf=self.min_samples_leaf, max_features=max_features,
+                                       max_leaf_nodes=self.max_leaf_nodes,
+                                       min_impurity_decrease=self.min_impurity_decrease, rng=rng)
+                    tree, leaf_rows = builder.build(stats)
+                    # line search per leaf: the loss's own optimal constant (Newton step for log-loss)
+                    for node, rows in leaf_rows.items():
+                        if K == 1:
+                            v = loss.leaf_value(yt[rows], F[rows], r[rows], w[rows])
+                        else:
+                            v = loss.leaf_value_k(r[rows], w[rows], K)
+                        tree.value[node, 0, 0] = v * self.learning_rate
+                    leaves = tree.apply_binned(binning.codes, missing)
+                    F[:, k] += tree.value[leaves, 0, 0]
                 if Fv is not None:
                     Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                 stage.append(tree)
@@ -312,6 +380,8 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
 class BaseHistGradientBoosting(_BoostingCommon):
     """Second-order histogram boosting (see the module docstring)."""
 
+    hist_grower = True  # boosting's own grower (see _hist_grower); False: the shared tree builder
+
     @property
     def _n_iter_param(self):
         return self.max_iter
@@ -331,6 +401,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
         if self.l2_regularization < 0 or self.min_split_gain < 0:
             raise ValueError(hint(f"{owner}: l2_regularization and min_split_gain must be >= 0",
                                   "pass non-negative values"))
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, owner,
+                                                            max_categories=self.max_bins)
         target, loss, y_enc = self._encode_targets(X, y)
         self._loss_obj = loss
         rng = check_random_state(self.random_state)
@@ -353,6 +425,11 @@ class BaseHistGradientBoosting(_BoostingCommon):
         n_cols = max(1, int(round(self.colsample_bytree * n_features)))
         self._stages, self.train_score_, self.validation_score_ = [], [], []
         missing = binning.missing_code if binning.has_missing else None
+        # boosting's own grower handles ordered features without missing values; categorical
+        # subsets and learned missing-value directions take the shared tree builder
+        own_grower = (self.hist_grower and not binning.has_missing
+                      and not np.any(self.is_categorical_))
+        hist_data = HistData(binning) if own_grower else None
         for _ in range(self.max_iter):
             rows = None
             if self.subsample < 1.0:
@@ -365,10 +442,29 @@ class BaseHistGradientBoosting(_BoostingCommon):
                 gh = [(G[:, k], H[:, k]) for k in range(K)]
             stage = []
             for k, (g, h) in enumerate(gh):
+                if hist_data is not None:
+                    feats = None
+                    if n_cols < n_features:
+                        feats = np.sort(rng.choice(n_features, n_cols, replace=False))
+                    tree, leaves = grow_hist_tree(
+                        hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
+                        max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
+                        min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
+                        features=feats, learning_rate=self.learning_rate)
+                    if rows is None:
+                        for node, r in leaves:
+                            F[r, k] += tree.value[node, 0, 0]
+                    else:
+                        F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                    if Fv is not None:
+                        Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
+                    stage.append(tree)
+                    continue
                 builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
                                    min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                    max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
                 builder.edge_thresholds = True
+                builder.categorical = self.is_categorical_
                 if n_cols < n_features:
                     builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))
                 stats = np.column_stack([np.ones(n), wt * h, wt * g])
@@ -422,12 +518,14 @@ class BaseHistGradientBoosting(_BoostingCommon):
                    gain=0.5 * (terms["left"] + terms["right"] - terms["parent"]) - gamma,
                    weight_left=-GL / (HL + lam), weight_right=-GR / (HR + lam),
                    missing_go_to_left=bool(t.missing_go_to_left[node]))
+        if t.is_categorical[node]:
+            out["categories_left"] = t.categories_left(node).tolist()
         return out
 
 
 def _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
               l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-              early_stopping, validation_fraction, n_iter_no_change, tol, random_state):
+              early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features=None):
     self.loss = loss
     self.learning_rate = learning_rate
     self.max_iter = max_iter
@@ -445,6 +543,7 @@ def _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, mi
     self.n_iter_no_change = n_iter_no_change
     self.tol = tol
     self.random_state = random_state
+    self.categorical_features = categorical_features
 
 
 class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradientBoosting):
@@ -456,10 +555,11 @@ class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradi
     def __init__(self, loss="log_loss", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, max_depth=None,
                  min_samples_leaf=20, l2_regularization=0.0, min_split_gain=0.0, min_child_weight=1e-3,
                  colsample_bytree=1.0, subsample=1.0, max_bins=255, early_stopping="auto",
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None):
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None,
+                 categorical_features=None):
         _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
                   l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state)
+                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features)
 
     def fit(self, X, y, sample_weight=None):
         if self.loss != "log_loss":
@@ -477,7 +577,8 @@ class HistGradientBoostingRegressor(RegressorMixin, BaseHistGradientBoosting):
     def __init__(self, loss="squared_error", *, learning_rate=0.1, max_iter=100, max_leaf_nodes=31,
                  max_depth=None, min_samples_leaf=20, l2_regularization=0.0, min_split_gain=0.0,
                  min_child_weight=1e-3, colsample_bytree=1.0, subsample=1.0, max_bins=255, early_stopping="auto",
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None):
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None,
+                 categorical_features=None):
         _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
                   l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
-                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state)
+                  early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features)

@@ -24,6 +24,7 @@ from groundup.ml.validation import (
 )
 
 from ._binning import bin_features
+from ._categorical import check_categorical_input, resolve_categorical_features
 from ._criterion import CLASSIFICATION_CRITERIA, REGRESSION_CRITERIA
 from ._tree import TREE_LEAF, Tree, _Builder
 
@@ -113,6 +114,12 @@ class BaseDecisionTree(BaseEstimator):
             criterion = CLASSIFICATION_CRITERIA[self.criterion](self.n_classes_)
         else:
             criterion = REGRESSION_CRITERIA[self.criterion]()
+            if getattr(criterion, "row_based", False):
+                criterion.y = np.asarray(y_encoded, dtype=np.float64)
+        categorical = getattr(self, "is_categorical_", None)
+        if categorical is not None and self.splitter == "random":
+            raise ValueError(hint(f"{type(self).__name__}: categorical_features need splitter='best' or 'hist'",
+                                  "use splitter='best', or one-hot encode the categories for splitter='random'"))
         if binning is None:
             if self.splitter == "random" and np.isnan(X).any():
                 raise ValueError(hint(f"{type(self).__name__}(splitter='random'): X contains NaN",
@@ -127,6 +134,7 @@ class BaseDecisionTree(BaseEstimator):
             max_leaf_nodes=self.max_leaf_nodes, rng=rng if rng is not None else check_random_state(self.random_state),
             splitter=mode, class_index=y_encoded if self._is_classifier else None)
         builder.want_leaf_rows = False
+        builder.categorical = categorical
         tree, _ = builder.build(self._stats(y_encoded, sample_weight))
         self.tree_ = tree
         self.max_features_ = max_features
@@ -138,7 +146,11 @@ class BaseDecisionTree(BaseEstimator):
         check_is_fitted(self, "tree_")
         X = check_array(X, allow_nan=self._allow_nan)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         return X
+
+    def _set_categorical(self, X):
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, type(self).__name__)
 
     def apply(self, X):
         """Index of the leaf each sample ends up in."""
@@ -160,7 +172,10 @@ class BaseDecisionTree(BaseEstimator):
         while len(active):
             nd = node[active]
             x = X[active, t.feature[nd]]
-            go_left = np.where(np.isnan(x), t.missing_go_to_left[nd].astype(bool), x <= t.threshold[nd])
+            go_left = x <= t.threshold[nd]
+            if t._is_cat is not None:
+                go_left = t._categorical_go_left(nd, x, go_left)
+            go_left = np.where(np.isnan(x), t.missing_go_to_left[nd].astype(bool), go_left)
             node[active] = np.where(go_left, t.children_left[nd], t.children_right[nd])
             path[active, node[active]] = 1
             active = active[t.children_left[node[active]] != TREE_LEAF]
@@ -284,6 +299,12 @@ def _prune(tree, ccp_alpha):
     for name in ("feature", "threshold", "impurity", "n_node_samples", "weighted_n_node_samples", "value",
                  "missing_go_to_left", "bin_threshold", "node_stats"):
         setattr(pruned, name, getattr(tree, name)[old_ids].copy())
+    if tree._is_cat is not None:
+        for name in ("_is_cat", "_cat_bitset", "_cat_bins"):
+            setattr(pruned, name, getattr(tree, name)[old_ids].copy())
+        pruned._is_cat[leaf] = False
+        pruned._cat_bitset[leaf] = 0
+        pruned._cat_bins[leaf] = 0
     pruned.children_left = np.where(leaf, TREE_LEAF, new_id[tree.children_left[old_ids]])
     pruned.children_right = np.where(leaf, TREE_LEAF, new_id[tree.children_right[old_ids]])
     pruned.feature[leaf] = -2
@@ -299,6 +320,12 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     bins each feature into at most ``max_bins`` quantile bins (same tree when features have fewer
     distinct values); ``"random"`` draws one random threshold per feature (extra trees). NaNs are
     routed to whichever side gains more, recorded in ``tree_.missing_go_to_left``.
+
+    ``categorical_features`` (column indices or a boolean mask) marks columns of non-negative
+    integer category codes: a node then asks ``x_j in S`` for a subset ``S`` of categories, found
+    by sorting the categories by their class-1 proportion (two classes: the optimal subset, Breiman)
+    or, for more classes, by each class's proportion in turn, keeping the best prefix (a one-vs-rest
+    heuristic). A category outside ``S`` (also one unseen in training) goes right.
     """
 
     _is_classifier = True
@@ -306,7 +333,7 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     def __init__(self, *, criterion="gini", splitter="best", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=None, random_state=None,
                  max_leaf_nodes=None, min_impurity_decrease=0.0, class_weight=None, ccp_alpha=0.0,
-                 max_bins=256):
+                 max_bins=256, categorical_features=None):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -320,11 +347,13 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
         self.class_weight = class_weight
         self.ccp_alpha = ccp_alpha
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Grow the tree on ``X`` (n_samples, n_features) and class labels ``y``."""
         X, y = check_X_y(X, y, allow_nan=self._allow_nan)
         check_n_features(self, X, reset=True)
+        self._set_categorical(X)
         self.classes_ = check_classification_targets(y)
         self.n_classes_ = len(self.classes_)
         y_encoded = np.searchsorted(self.classes_, y)
@@ -369,14 +398,23 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     ``Var(S) - |S_L|/|S|·Var(S_L) - |S_R|/|S|·Var(S_R)``; a leaf predicts the mean of its rows.
 
     ``criterion="friedman_mse"`` scores splits by ``w_L·w_R/(w_L+w_R)·(ȳ_L - ȳ_R)²`` (gradient
-    boosting's default). Splitters and missing values as in :class:`DecisionTreeClassifier`.
+    boosting's default). ``criterion="absolute_error"`` minimises ``Σ_L w|y - m_L| + Σ_R w|y - m_R|``
+    with ``m`` the weighted median, which a leaf then predicts (the impurity is the mean absolute
+    deviation from it); it finds every prefix median of a sorted feature at once by a vectorised
+    binary search over the ranks of ``y`` (:mod:`._absolute_error`), ``O(n log² n)`` per node.
+    Splitters and missing values as in :class:`DecisionTreeClassifier`.
+
+    ``categorical_features``: as in :class:`DecisionTreeClassifier`; the categories are sorted by
+    their mean target, which gives the optimal subset for squared error (Breiman), and by their
+    median under absolute error (a heuristic).
     """
 
     _is_classifier = False
 
     def __init__(self, *, criterion="squared_error", splitter="best", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=None, random_state=None,
-                 max_leaf_nodes=None, min_impurity_decrease=0.0, ccp_alpha=0.0, max_bins=256):
+                 max_leaf_nodes=None, min_impurity_decrease=0.0, ccp_alpha=0.0, max_bins=256,
+                 categorical_features=None):
         self.criterion = criterion
         self.splitter = splitter
         self.max_depth = max_depth
@@ -389,16 +427,18 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
         self.min_impurity_decrease = min_impurity_decrease
         self.ccp_alpha = ccp_alpha
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Grow the tree on ``X`` (n_samples, n_features) and real targets ``y``."""
         X, y = check_X_y(X, y, y_numeric=True, allow_nan=self._allow_nan)
         check_n_features(self, X, reset=True)
+        self._set_categorical(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0])
         self.n_outputs_ = 1
         return self._fit(X, y, sample_weight, y_encoded=y)
 
     def predict(self, X):
-        """Mean target of the leaf each sample lands in."""
+        """Mean (median for ``absolute_error``) target of the leaf each sample lands in."""
         leaves = self.apply(X)
         return self.tree_.value[leaves, 0, 0]

@@ -181,5 +181,17 @@ class NewtonGain(Criterion):
         return 0.5 * (self.proxy(left, right) - total[..., 2] ** 2 / (total[..., 1] + self.l2)) - self.gamma
 
 
+class AbsoluteError(SquaredError):
+    """Mean absolute deviation from the weighted median ``Σw|y-m|/Σw``; a leaf predicts ``m``.
+
+    Not a function of summed statistics: the builder asks :mod:`._absolute_error` for a node's
+    median and impurity and for its splits (``row_based``). The statistics ``[count, w, w·y, w·y²]``
+    still carry counts and weights; ``y`` is set by the estimator before building.
+    """
+
+    row_based = True
+    y = None
+
+
 CLASSIFICATION_CRITERIA = {"gini": Gini, "entropy": Entropy, "log_loss": Entropy}
-REGRESSION_CRITERIA = {"squared_error": SquaredError, "friedman_mse": FriedmanMSE}
+REGRESSION_CRITERIA = {"squared_error": SquaredError, "friedman_mse": FriedmanMSE, "absolute_error": AbsoluteError}

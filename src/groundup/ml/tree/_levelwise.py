@@ -13,6 +13,9 @@ grown one *level* at a time instead, with the same result:
   running sum over groups, minus each node's starting offset, give every node's left-child
   statistics at every cut between distinct values; **random** splits (extra trees): one uniform
   threshold per node and feature, and the left statistics from one ``bincount``;
+* **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
+  data): :func:`_best_radix`, the same splits from two 16-bit radix sorts per column and three
+  running sums of single numbers (no per-class arrays per row), exact in integers;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
@@ -56,9 +59,10 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
 
     Like scikit-learn, features are drawn in a random order per node until ``max_features``
     non-constant ones are found; the constancy check runs lazily on a few columns at a time (a
-    first chunk of about twice ``max_features``, then wider chunks for the nodes still short), so a
-    level does not scan all features of all its rows. The result equals taking, per node, the
-    non-constant features in the random order, then the constant ones.
+    first chunk sized by the share of non-constant columns the previous level found, then chunks
+    twice as wide for the nodes still short), so a level does not scan all features of all its
+    rows. The result equals taking, per node, the non-constant features in the random order, then
+    the constant ones (the chunk sizes change the work, never the result).
     """
     codes = b.binning.codes
     row_node = np.repeat(np.arange(m), seg_len)
@@ -67,12 +71,16 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
         lo, hi = _node_min_max(codes, order, seg_start, row_node, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
-    perm = np.argsort(b.rng.random((m, p)), axis=1)  # a random order of the features per node
+    # a random order of the features per node (Fisher-Yates per row)
+    perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
     scanned = np.zeros((m, p), dtype=bool)
     active = np.arange(m)
-    pos, width = 0, max(2 * q, 8)
+    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level
+    rate = getattr(b, "_nonconstant_rate", 1.0)
+    pos, width = 0, max(8, int(np.ceil(1.25 * q / max(rate, 0.02))) + 2)
+    first = None
     while len(active) and pos < p:
         stop = min(p, pos + width)
         if len(active) == m:
@@ -88,11 +96,17 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
         n_found = (scanned & (lo != hi)).sum(axis=1)
+        if first is None:
+            first = n_found.sum() / (m * (stop - pos))
         active = active[n_found[active] < q]
         pos, width = stop, 2 * width
+    if first is not None:
+        b._nonconstant_rate = first
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
     rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
+    if 3 * p <= 1 << 16:
+        rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
     feats = np.take_along_axis(perm, take, axis=1)
     lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
@@ -238,6 +252,158 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
     return has, f, best_bin, t, L[r, k]
 
 
+# -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
+
+_RADIX_ROWS = 8192  # rows per chunk of nodes (the (q, rows) temporaries stay within the caches)
+
+
+def radix_applies(b, stats):
+    """The radix finder needs Gini, codes of at most 256 values, at most 256 classes and integer
+    weights small enough for exact int64 sums of squares (bootstrap counts, unit weights)."""
+    from ._criterion import Gini
+    if b.class_index is None or type(b.criterion) is not Gini or b.splitter == "random":
+        return False
+    if b.binning.codes.dtype != np.uint8 or b.binning.n_bins > 256 or stats.shape[1] - 1 > 256:
+        return False
+    w = b._row_weight
+    return bool(np.all(w == np.floor(w)) and w.sum() < 2**26)
+
+
+def _chunks(seg_len, max_rows, max_nodes):
+    """Consecutive node ranges holding at most ``max_rows`` rows (a larger node alone) and at most
+    ``max_nodes`` nodes."""
+    bounds, start, rows = [], 0, 0
+    for j, s in enumerate(seg_len.tolist()):
+        if j > start and (rows + s > max_rows or j - start >= max_nodes):
+            bounds.append((start, j))
+            start, rows = j, 0
+        rows += s
+    bounds.append((start, len(seg_len)))
+    return bounds
+
+
+def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut per node, the same as :func:`_best_sorted` (same scores bit for bit, same ties),
+    with two 16-bit radix sorts per candidate column instead of a comparison sort and no per-class
+    arrays per row.
+
+    ``order`` lists the level's rows node after node, ``cls_lvl`` and ``w_lvl`` their classes (as
+    ``uint16``) and integer weights.
+    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
+    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). The Gini
+    score of a cut needs ``Σ_c L_c²`` and ``Σ_c T_c·L_c`` (``T`` the node's class totals), which are
+    running sums over the sorted rows of a single number each: moving a row of class ``c`` and
+    weight ``w`` to the left child adds ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its
+    class already on the left) and ``w·T_c`` to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a
+    second stable sort by ``node·C + class``: within a class the rows keep their code order, so a
+    running sum of the weights gives it. Then, at every cut (the code changes inside a node),
+
+        score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
+
+    all sums exact integers (integer weights), so the score equals the reference's bit for bit.
+    """
+    m, q = feats.shape
+    p = b.binning.codes.shape[1]
+    flat_codes = b.binning.codes.ravel()
+    C = totals.shape[1] - 1
+    best_val = np.zeros(m)  # a Gini score is > 0: 0 means no allowed cut
+    best_feat = np.zeros(m, dtype=np.intp)
+    best_bin = np.zeros(m, dtype=np.intp)
+    best_next = np.zeros(m, dtype=np.intp)
+    T_all = totals[:, 1:].astype(np.int64)  # (m, C) class weights per node
+    msl, mwl = b.min_samples_leaf, b.min_weight_leaf
+    for a, z in _chunks(seg_len, _RADIX_ROWS, 256):
+        mc = z - a
+        r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
+        nc = r1 - r0
+        if nc < 2:
+            continue
+        lens = seg_len[a:z]
+        ls = seg_start[a:z] - r0  # local node starts
+        nl = np.repeat(np.arange(mc, dtype=np.uint16), lens)
+        cls = cls_lvl[r0:r1]
+        w = w_lvl[r0:r1]
+        T = T_all[a:z]
+        Wn = T.sum(axis=1)
+        ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
+        # (q, nc): each row's codes in its node's candidate columns, keyed by node
+        idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
+        idx += (order[r0:r1] * p)[None, :]
+        key1 = flat_codes.take(idx).astype(np.uint16)
+        key1 |= (nl << 8)[None, :]
+        offs = np.arange(0, q * nc, nc)[:, None]
+        pf = np.argsort(key1, axis=1, kind="stable")
+        ws = w.take(pf)
+        tw = (w * T.ravel().take(nl.astype(np.intp) * C + cls)).take(pf)  # w·T_c per row, in code order
+        key2 = cls.take(pf)
+        key2 += (nl * C)[None, :]
+        pf += offs
+        sk = key1.ravel().take(pf)
+        # weight of the same class earlier in the node, per row in code order
+        pf2 = np.argsort(key2, axis=1, kind="stable")
+        pf2 += offs
+        c2 = np.cumsum(ws.ravel().take(pf2).reshape(q, nc), axis=1)
+        g = nl.astype(np.intp) * C + cls
+        gw = np.bincount(g, weights=w, minlength=mc * C).astype(np.int64)
+        c2 -= (np.cumsum(gw) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
+        before = np.empty((q, nc), dtype=np.int64)
+        before.ravel()[pf2.ravel()] = c2.ravel()
+        before -= ws
+        # running sums over code order; the node totals subtracted at each node start restart them
+        inc = 2 * before
+        inc += ws
+        inc *= ws
+        if mc > 1:
+            inc[:, ls[1:]] -= ST2[:-1][None, :]
+            tw[:, ls[1:]] -= ST2[:-1][None, :]
+            ws[:, ls[1:]] -= Wn[:-1][None, :]
+        Q = np.cumsum(inc, axis=1)
+        P = np.cumsum(tw, axis=1)
+        A = np.cumsum(ws, axis=1)  # w_L
+        R = Wn.take(nl)[None, :] - A  # w_R (0 after a node's last row)
+        # cuts: the code changes inside a node; leaf-size rules are per position, not per column
+        pos = np.arange(nc) - ls.take(nl)
+        size = lens.take(nl)
+        inside = np.zeros(nc, dtype=bool)
+        inside[:-1] = nl[:-1] == nl[1:]
+        inside &= (pos + 1 >= msl) & (size - pos - 1 >= msl)
+        cut = np.zeros((q, nc), dtype=bool)
+        np.not_equal(sk[:, :-1], sk[:, 1:], out=cut[:, :-1])
+        cut &= inside[None, :]
+        if mwl > 0:
+            cut &= (A >= mwl) & (R >= mwl)
+        SR = ST2.take(nl)[None, :] - 2 * P
+        SR += Q
+        np.maximum(R, 1, out=R)  # finite everywhere (a real cut has w_R >= 1)
+        score = Q / A
+        score += SR / R
+        score *= cut
+        top = np.maximum.reduceat(score, ls, axis=1).max(axis=0)  # (mc,)
+        if not (top > 0).any():
+            continue
+        # ties: the earliest cut position in the node, then the earliest candidate column
+        kk, ii = np.nonzero(score == np.where(top > 0, top, -1.0).take(nl)[None, :])
+        node = nl.take(ii).astype(np.intp)
+        tie = pos.take(ii) * q + kk
+        low = np.full(mc, np.iinfo(np.intp).max)
+        np.minimum.at(low, node, tie)
+        first = tie == low.take(node)
+        kk, ii, node = kk[first], ii[first], node[first]
+        gn = a + node
+        best_val[gn] = top.take(node)
+        best_feat[gn] = feats[gn, kk]
+        best_bin[gn] = sk[kk, ii] & 0xFF
+        best_next[gn] = sk[kk, ii + 1] & 0xFF
+    has = best_val > 0
+    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
+    # the left child's statistics: count and class weights of the rows going left
+    row_node = np.repeat(np.arange(m), seg_len)
+    go_left = flat_codes.take(order * p + best_feat.take(row_node)) <= best_bin.take(row_node)
+    L = np.zeros((m, C + 1))
+    L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
+    L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
+    return has, best_feat, best_bin, thr, L
+
 def build_levelwise(b, stats, rows, want_rows=True):
     """Grow ``b``'s tree (a :class:`._tree._Builder`) level by level; returns ``(tree, leaf_rows)``
     (``leaf_rows`` maps each leaf to its training rows, only when ``want_rows``)."""
@@ -248,6 +414,10 @@ def build_levelwise(b, stats, rows, want_rows=True):
     n_total, p = codes.shape
     if b.class_index is not None:
         b._row_weight = stats[:, 1:].sum(axis=1)
+    radix = b.radix and radix_applies(b, stats)
+    if radix:
+        cls_all = b.class_index.astype(np.uint16)
+        w_all = b._row_weight.astype(np.int64)
     total = stats[rows].sum(axis=0)
     n_values = len(crit.value(total).ravel())
     tree = Tree(b.n_features, 1, n_values)
@@ -281,7 +451,10 @@ def build_levelwise(b, stats, rows, want_rows=True):
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
         feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p)
-        if b.splitter == "random":
+        if radix:
+            has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
+                                               cls_all.take(order), w_all.take(order))
+        elif b.splitter == "random":
             has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
         else:
             has, f, bins, thr, L = _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats)
@@ -297,7 +470,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
             break
         # partition the split nodes' rows: left child then right child, node after node
         split_rows = np.repeat(has, seg_len)
-        order, row_node = order[split_rows], row_node[split_rows]
+        sel = np.flatnonzero(split_rows)
+        order, row_node = order[sel], row_node[sel]
         go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
         s_idx = np.flatnonzero(has)
         rank = np.full(m, -1)

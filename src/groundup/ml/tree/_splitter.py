@@ -33,6 +33,11 @@ class Split:
     proxy: float
     left_stats: np.ndarray
     right_stats: np.ndarray
+    # categorical split: which codes go left (missing code included); None for ``code <= bin``
+    cat_left: np.ndarray | None = None
+    # (impurity_left, impurity_right) when the criterion cannot derive them from the statistics
+    child_impurity: tuple | None = None
+    cat_values: np.ndarray | None = None  # the category values of ``cat_left`` (set by the builder)
 
 
 def node_histogram(codes, rows, features, stats_rows, n_bins, class_index=None, class_weight=None,

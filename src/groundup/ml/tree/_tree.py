@@ -4,6 +4,11 @@ Node ``i`` splits on ``feature[i]`` at ``threshold[i]``: rows with ``x <= thresh
 ``children_left[i]``, the others to ``children_right[i]``; a NaN goes left when
 ``missing_go_to_left[i]``. Leaves have ``children_left == children_right == -1`` and
 ``feature == -2``. ``value[i]`` holds class proportions (classifiers) or the mean target.
+
+A *categorical* node (``is_categorical[i]``) sends left the rows whose value is in its category
+set instead (``categories_left(i)``, stored as the bitset ``categorical_left[i]`` over category
+values); ``threshold[i]`` is NaN. A category outside the set — including one never seen in
+training — goes right; NaN follows ``missing_go_to_left`` as for numeric nodes.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import heapq
 
 import numpy as np
 
+from ._absolute_error import find_split_rows, median_and_impurity
 from ._binning import take2d
+from ._categorical import CategoricalTreeMixin, find_split_mixed
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
 
 TREE_LEAF = -1
@@ -23,7 +30,7 @@ _LEVELWISE_MIN_DEPTH = 8
 _HIST_MEMORY_ELEMENTS = 1 << 24  # cap on histogram floats kept alive for sibling subtraction
 
 
-class Tree:
+class Tree(CategoricalTreeMixin):
     """Array representation of a binary decision tree (see the module docstring)."""
 
     def __init__(self, n_features: int, n_outputs: int, n_values: int):
@@ -58,6 +65,10 @@ class Tree:
         L["threshold"][node] = split.threshold
         L["missing_go_to_left"][node] = int(split.missing_left)
         L["bin_threshold"][node] = split.bin
+        if split.cat_left is not None:
+            if not hasattr(self, "_cat"):
+                self._cat = {}
+            self._cat[node] = (split.cat_left, split.cat_values)
 
     def _finalize(self):
         L = self._lists
@@ -73,6 +84,8 @@ class Tree:
         self.bin_threshold = np.array(L["bin_threshold"], dtype=np.intp)
         self.node_stats = np.array(L["stats"], dtype=np.float64)
         del self._lists
+        if getattr(self, "_cat", None):
+            self._finalize_categorical()
         return self
 
     @property
@@ -108,6 +121,8 @@ class Tree:
             nd = node[active]
             x = X[active, self.feature[nd]]
             go_left = x <= self.threshold[nd]
+            if self._is_cat is not None:
+                go_left = self._categorical_go_left(nd, x, go_left)
             nan = np.isnan(x)
             if nan.any():
                 go_left = np.where(nan, self.missing_go_to_left[nd].astype(bool), go_left)
@@ -123,6 +138,8 @@ class Tree:
             nd = node[active]
             c = codes[active, self.feature[nd]]
             go_left = c <= self.bin_threshold[nd]
+            if self._is_cat is not None:
+                go_left = self._categorical_codes_go_left(nd, c, go_left)
             if missing_code is not None:
                 go_left = np.where(c == missing_code, self.missing_go_to_left[nd].astype(bool), go_left)
             node[active] = np.where(go_left, self.children_left[nd], self.children_right[nd])
@@ -143,6 +160,7 @@ class _Builder:
     """
 
     levelwise = True
+    radix = True  # level-wise Gini on <= 256 codes with integer weights: radix-sort finder (same tree)
     want_leaf_rows = True  # trees and forests say False: only boosting's line search needs them
 
     def __init__(self, binning, criterion, *, max_depth=None, min_samples_split=2, min_samples_leaf=1,
@@ -166,6 +184,7 @@ class _Builder:
         # histogram boosting places a threshold on the global bin edge (like scikit-learn and
         # LightGBM) rather than halfway between the node's neighbouring training values
         self.edge_thresholds = False
+        self.categorical = None  # boolean mask of the categorical features (None: all ordered)
 
     # -- histograms ---------------------------------------------------------------------
     def _use_hist(self, n_rows):
@@ -213,6 +232,10 @@ class _Builder:
         return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
     def _find_split(self, record):
+        if getattr(self.criterion, "row_based", False):
+            return find_split_rows(self, record)
+        if self.categorical is not None and not record.get("numeric_only") and self.splitter != "random":
+            return find_split_mixed(self, record)
         rows, total = record["rows"], record["total"]
         crit = self.criterion
         if self.splitter == "random":
@@ -303,16 +326,28 @@ class _Builder:
 
     def _add(self, record):
         total = record["total"]
-        impurity = float(self.criterion.impurity(total))
+        if getattr(self.criterion, "row_based", False):
+            rows = record["rows"]
+            median, impurity = median_and_impurity(self.criterion.y[rows], self.stats[rows, 1])
+            value = np.array([median])
+        else:
+            impurity = float(self.criterion.impurity(total))
+            value = self.criterion.value(total).ravel()
         node = self.tree._add_node(record["parent"], record["is_left"], len(record["rows"]), record["weight"],
-                                   impurity, self.criterion.value(total).ravel(), total)
+                                   impurity, value, total)
         record["node"] = node
         record["impurity"] = impurity
         split = None
         if not self._is_leaf(record, impurity):
             split = self._find_split(record)
             if split is not None:
-                gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
+                if split.child_impurity is None:
+                    gain = self.criterion.improvement(total, split.left_stats, split.right_stats, self.total_weight)
+                else:  # w/W·(I - w_L/w·I_L - w_R/w·I_R) with the finder's child impurities
+                    w, wl, wr = (float(self.criterion.weight(s))
+                                 for s in (total, split.left_stats, split.right_stats))
+                    il, ir = split.child_impurity
+                    gain = w / self.total_weight * (impurity - wl / w * il - wr / w * ir)
                 record["improvement"] = float(gain)
                 if gain + _EPSILON < self.min_impurity_decrease or (self._never_pure and gain <= 0):
                     split = None
@@ -328,7 +363,7 @@ class _Builder:
         split = record["split"]
         rows = record["rows"]
         c = self.binning.codes[rows, split.feature]
-        go_left = c <= split.bin
+        go_left = c <= split.bin if split.cat_left is None else split.cat_left[c]
         if self.binning.has_missing:
             go_left = np.where(c == self.binning.missing_code, split.missing_left, go_left)
             if not split.missing_left and not (c == self.binning.missing_code).any():
@@ -363,6 +398,8 @@ class _Builder:
         """Level-wise pays on deep trees (many nodes per level) that try few features per node
         (forests, extra trees); an all-features tree gains more from histograms on big nodes."""
         if not self.levelwise or never_pure or self.max_leaf_nodes is not None or self.binning.has_missing:
+            return False
+        if self.categorical is not None or getattr(self.criterion, "row_based", False):
             return False
         if self.feature_subset is not None or self.edge_thresholds or self.max_depth < _LEVELWISE_MIN_DEPTH:
             return False

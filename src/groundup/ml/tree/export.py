@@ -16,6 +16,7 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
 
     Leaves show ``class: c`` (classifier) or ``value: [v]`` (regressor); ``show_weights`` adds the
     weighted class counts. Branches deeper than ``max_depth`` are summarised as ``truncated``.
+    A categorical node reads ``feature in {0, 2, 5}`` on its left branch and ``not in`` on its right.
     """
     check_is_fitted(decision_tree, "tree_")
     tree = decision_tree.tree_
@@ -48,8 +49,12 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
         if side is not None:
             parent, is_left = side
             name = feature_names[tree.feature[parent]]
-            op = "<=" if is_left else "> "
-            lines.append(bar * (depth - 1) + "|" + "-" * spacing + f" {name} {op} {tree.threshold[parent]:.{decimals}f}")
+            if tree.is_categorical[parent]:  # a category-set question
+                question = f"{name} {'in' if is_left else 'not in'} {category_set_text(tree, parent)}"
+            else:
+                op = "<=" if is_left else "> "
+                question = f"{name} {op} {tree.threshold[parent]:.{decimals}f}"
+            lines.append(bar * (depth - 1) + "|" + "-" * spacing + " " + question)
         if tree.children_left[node] == TREE_LEAF:
             lines.append(indent + leaf_text(node))
         elif depth >= max_depth:
@@ -58,6 +63,14 @@ def export_text(decision_tree, *, feature_names=None, class_names=None, max_dept
             stack.append((tree.children_right[node], depth + 1, (node, False)))
             stack.append((tree.children_left[node], depth + 1, (node, True)))
     return "\n".join(lines) + "\n"
+
+
+def category_set_text(tree, node, limit=12):
+    """The categories a categorical node sends left, as ``{0, 2, 5}`` (long sets shortened)."""
+    cats = [str(int(c)) for c in tree.categories_left(node)]
+    if len(cats) > limit:
+        cats = cats[: limit - 1] + ["…", cats[-1]]
+    return "{" + ", ".join(cats) + "}"
 
 
 def _subtree_depth(tree, node):

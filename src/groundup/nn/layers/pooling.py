@@ -1,5 +1,5 @@
 """Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (PyTorch's
-names, arguments and semantics; the kernels are in :mod:`groundup.ops.conv`). Pooling layers have
+names, arguments and semantics; the kernels are in :mod:`groundup.ops.pooling`). Pooling layers have
 no parameters.
 
 Output size per spatial axis: floor((n + 2p − d(k − 1) − 1)/s) + 1, with ``stride`` defaulting to
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from groundup.errors import ShapeError, hint
 from groundup.nn.module import Module
-from groundup.ops import conv as _conv
+from groundup.ops import pooling as _pool
 
 
 class _Pool(Module):
@@ -52,11 +52,11 @@ class MaxPool2d(_Pool):
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
-        _conv._pool_args(type(self).__name__, kernel_size, self.stride, padding, dilation,
+        _pool._pool_args(type(self).__name__, kernel_size, self.stride, padding, dilation,
                          self._nd)
 
     def forward(self, x):
-        return self._run(_conv.max_pool2d, x, self.kernel_size, self.stride, self.padding,
+        return self._run(_pool.max_pool2d, x, self.kernel_size, self.stride, self.padding,
                          self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -71,7 +71,7 @@ class MaxPool1d(MaxPool2d):
     _nd = 1
 
     def forward(self, x):
-        return self._run(_conv.max_pool1d, x, self.kernel_size, self.stride, self.padding,
+        return self._run(_pool.max_pool1d, x, self.kernel_size, self.stride, self.padding,
                          self.dilation, self.ceil_mode, self.return_indices)
 
 
@@ -91,10 +91,10 @@ class AvgPool2d(_Pool):
         self.padding = padding
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
         self.divisor_override = divisor_override
-        _conv._pool_args(type(self).__name__, kernel_size, self.stride, padding, 1)
+        _pool._pool_args(type(self).__name__, kernel_size, self.stride, padding, 1)
 
     def forward(self, x):
-        return self._run(_conv.avg_pool2d, x, self.kernel_size, self.stride, self.padding,
+        return self._run(_pool.avg_pool2d, x, self.kernel_size, self.stride, self.padding,
                          self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
@@ -114,7 +114,7 @@ class AdaptiveAvgPool2d(_Pool):
         self.output_size = output_size
 
     def forward(self, x):
-        return self._run(_conv.adaptive_avg_pool2d, x, self.output_size)
+        return self._run(_pool.adaptive_avg_pool2d, x, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

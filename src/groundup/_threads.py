@@ -1,0 +1,98 @@
+"""Intra-op parallelism: split a large array kernel over the batch axis onto a few threads.
+
+NumPy runs each ufunc or copy on one core; BLAS already uses all of them. A convolutional layer's
+memory-bound steps (im2col copies, pooling, folding columns back) would otherwise leave the other
+cores idle while PyTorch uses them all. NumPy releases the GIL inside its loops over large
+arrays, so a plain thread pool gets real parallel work out of them: ``parallel_for(n, fn)`` runs
+``fn(start, stop)`` on disjoint slices [start, stop) of ``range(n)`` at once, the calling thread
+taking the first slice.
+
+The number of threads is ``get_num_threads()``: ``OMP_NUM_THREADS`` when set (the variable that
+sizes PyTorch's and OpenBLAS's pools too), else the CPUs this process may run on; change it with
+``set_num_threads(n)`` (PyTorch's names). Kernels only split work above ``MIN_PARALLEL_ELEMENTS``
+array elements: below that, a thread hand-off costs more than it saves.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+MIN_PARALLEL_ELEMENTS = 1 << 18      # ~1 MB of float32: hand-offs cost tens of microseconds
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                           # not Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _default_threads()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_worker = threading.local()                          # marks the pool's own threads
+
+
+def _forget_pool_in_child() -> None:
+    # a forked child inherits the pool object but not its threads: start a fresh one on demand
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
+def get_num_threads() -> int:
+    """Threads a kernel may use (PyTorch's ``torch.get_num_threads``)."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` ≥ 1 threads for groundup's array kernels (PyTorch's ``torch.set_num_threads``;
+    BLAS keeps its own setting, e.g. ``OPENBLAS_NUM_THREADS``)."""
+    global _num_threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}\n"
+                         "help: e.g. set_num_threads(1) for single-threaded kernels")
+    with _pool_lock:
+        _num_threads = n
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(_num_threads - 1, 1),
+                                       thread_name_prefix="groundup",
+                                       initializer=lambda: setattr(_worker, "inside", True))
+        return _pool
+
+
+def parallel_for(n: int, fn, elements: int) -> None:
+    """Run ``fn(start, stop)`` over contiguous slices covering ``range(n)``, in parallel when the
+    kernel touches at least ``MIN_PARALLEL_ELEMENTS`` array ``elements`` (else one call)."""
+    k = min(_num_threads, n)
+    if k <= 1 or elements < MIN_PARALLEL_ELEMENTS or getattr(_worker, "inside", False):
+        fn(0, n)
+        return
+    bounds = [n * i // k for i in range(k + 1)]
+    pool = _executor()
+    futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    try:
+        fn(bounds[0], bounds[1])
+    finally:
+        for f in futures:
+            f.result()                               # re-raises a worker's exception here
+
+
+__all__ = ["get_num_threads", "parallel_for", "set_num_threads"]

@@ -1,0 +1,317 @@
+"""Histogram boosting's tree grower: histograms of gradients counted once per node, cuts scanned at once.
+
+A node's statistics ``[count, H = Σh, G = Σg]`` per (feature, bin) come from one ``np.bincount`` per
+statistic over the flat index ``feature·n_bins + code`` of the node's rows (:class:`HistData`):
+
+* **features** that take one value in the whole training set are dropped once per fit;
+* **sparse data** (MNIST: ~80 % of the pixels are 0): each feature's most frequent bin is its
+  *default* bin, and only the other entries are stored (row by row, like a CSR matrix) and counted;
+  the default bin's statistics are the node's totals minus the rest: ``hist[j, d_j] = total - Σ_{b≠d_j}``;
+* **sibling subtraction**: after a split only the smaller child is counted; the larger child's
+  histogram is its parent's minus its sibling's;
+* at the root (all rows, no subsample) the entries' flat indices and the count histogram are the
+  same for every tree of the fit, so they are built once.
+
+A node's best cut: cumulative sums over the bins give ``count_L, H_L, G_L`` of every cut of every
+feature at once, ``R = total - L``, and the score ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` is evaluated on all
+cuts with ``count ≥ min_samples_leaf`` and ``H ≥ min_child_weight`` on both sides; the largest wins
+(ties to the lower feature, then the lower bin). A cut after an empty bin repeats the cut after the
+non-empty bin before it (same sums, same score), so the first maximum is always a real cut. The split
+gain is ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``; leaves grow best-first (largest gain first)
+up to ``max_leaf_nodes``; the leaf weight is ``-G/(H+λ)``. Scores within a relative ``1e-14`` of the
+best count as ties (sums of the same rows in a different order differ by rounding only), and a gain
+below ``1e-14`` of the score is no gain (a node whose rows all share one ``g/h`` is not split).
+
+The trees are the ones :class:`groundup.ml.tree._tree._Builder` grows with histograms (tests check
+it); used for data without missing values.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from groundup.ml.tree._criterion import NewtonGain
+from groundup.ml.tree._levelwise import _preorder, _renumber
+from groundup.ml.tree._tree import Tree
+
+_TIE = 1e-14  # relative difference of scores below which two cuts are taken as equally good
+_PACK_WIDTHS = (8, 32, 128)  # row widths of the packed non-empty bins (see best_cut)
+_SPARSE_DENSITY = 0.5  # store only non-default entries below this fraction of non-default values
+
+
+class HistData:
+    """The binned training matrix laid out for fast node histograms (see the module docstring)."""
+
+    def __init__(self, binning):
+        codes = binning.codes
+        n, p = codes.shape
+        nb = binning.n_bins
+        self.binning, self.n, self.n_bins = binning, n, nb
+        self.codes_T = np.ascontiguousarray(codes.T)  # (p, n): one feature's codes are contiguous
+        self.features = np.flatnonzero(codes.min(axis=0) != codes.max(axis=0))  # non-constant features
+        q = len(self.features)
+        self.q = q
+        sub = codes[:, self.features]
+        offsets = np.arange(q, dtype=np.intp) * nb
+        counts = np.bincount((sub + offsets).ravel(), minlength=q * nb).reshape(q, nb)
+        self.default = np.argmax(counts, axis=1)  # the most frequent bin of each feature
+        nondefault = sub != self.default.astype(sub.dtype)
+        self.sparse = bool(nondefault.mean() < _SPARSE_DENSITY) if q else False
+        self.root_count = counts
+        if self.sparse:
+            r, j = np.nonzero(nondefault)  # row-major: entries grouped by row
+            self.keys = j * nb + sub[r, j]
+            self.entry_row = r
+            self.indptr = np.concatenate([[0], np.cumsum(nondefault.sum(axis=1))])
+            self.nnz = np.diff(self.indptr)
+        else:
+            self.flat = (sub + offsets).astype(np.intp)  # (n, q) flat index of every entry
+
+    def histogram(self, rows, g, h, n_rows=None, root=False):
+        """``(count, H, G)`` per (feature, bin), each ``(q, n_bins)``, of the rows ``rows``."""
+        q, nb = self.q, self.n_bins
+        size = q * nb
+        if self.sparse:
+            if root:
+                keys, er = self.keys, self.entry_row
+                count = None  # the root's counts are known: self.root_count
+            else:
+                lens = self.nnz[rows]
+                ends = np.cumsum(lens)
+                pos = np.repeat(self.indptr[rows] - (ends - lens), lens)
+                pos += np.arange(ends[-1] if len(ends) else 0)
+                keys, er = self.keys[pos], self.entry_row[pos]
+                count = np.bincount(keys, minlength=size)
+            H = np.bincount(keys, weights=h[er], minlength=size).reshape(q, nb)
+            G = np.bincount(keys, weights=g[er], minlength=size).reshape(q, nb)
+            # the default bins hold the rest of the node's totals
+            j = np.arange(q)
+            if root:
+                H[j, self.default] = h.sum() - H.sum(axis=1)
+                G[j, self.default] = g.sum() - G.sum(axis=1)
+                return [self.root_count, H, G]
+            count = count.reshape(q, nb)
+            count[j, self.default] = len(rows) - count.sum(axis=1)
+            H[j, self.default] = h[rows].sum() - H.sum(axis=1)
+            G[j, self.default] = g[rows].sum() - G.sum(axis=1)
+            return [count, H, G]
+        if root:
+            flat = self.flat.ravel()
+            count = self.root_count  # the same for every tree: never changed in place
+            gr, hr = g, h
+        else:
+            flat = self.flat[rows].ravel()
+            count = np.bincount(flat, minlength=size).reshape(q, nb)
+            gr, hr = g[rows], h[rows]
+        H = np.bincount(flat, weights=np.repeat(hr, q), minlength=size)
+        G = np.bincount(flat, weights=np.repeat(gr, q), minlength=size)
+        return [count, H.reshape(q, nb), G.reshape(q, nb)]
+
+
+def _scan(count, H, G, total, min_samples_leaf, min_child_weight, l2, check_hessian):
+    """Scores ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` of the cut after every bin of every row of the
+    histograms (rows: features; bins in order), ``-inf`` where a side breaks a rule; and the
+    cumulative ``count_L, H_L, G_L``."""
+    n, Ht, Gt = total
+    cl = np.cumsum(count, axis=1)
+    hl = np.cumsum(H, axis=1)
+    gl = np.cumsum(G, axis=1)
+    hr = np.subtract(Ht, hl)
+    gr = np.subtract(Gt, gl)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = gl * gl
+        gr *= gr
+        if l2:
+            score /= hl + l2
+            gr /= hr + l2
+        else:
+            score /= hl
+            gr /= hr
+        score += gr
+    bad = cl < min_samples_leaf
+    bad |= cl > n - min_samples_leaf
+    if check_hessian:
+        if min_child_weight > 0:
+            bad |= hl < min_child_weight
+            bad |= hr < min_child_weight
+        else:
+            bad |= (hl <= 0) | (hr <= 0)
+    score[bad] = -np.inf
+    return score, cl, hl, gl
+
+
+def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True):
+    """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
+
+    ``allowed`` (boolean mask over the local features, or None) restricts the features.
+    ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
+    (and positive): then the count rule implies the hessian rule.
+
+    Only the non-empty bins are scanned: a cut after an empty bin repeats the one before it. Each
+    feature's non-empty bins are packed to the left of a row of a width ``w`` (8, 32, 128 or all
+    bins: features grouped by how many bins they fill), zeros after them; the cumulative sums along
+    a row are then bitwise those of the full histogram (adding 0 changes nothing), and the padding
+    cuts have everything on the left, so the count rule rejects them."""
+    count, H, G = hist
+    q, nb = count.shape
+    nonempty = count > 0
+    k = nonempty.sum(axis=1)  # non-empty bins per feature
+    live = k >= 2
+    if allowed is not None:
+        live &= allowed
+    if not live.any():
+        return None
+    args = (total, min_samples_leaf, min_child_weight, l2, check_hessian)
+    widths = [w for w in _PACK_WIDTHS if w < nb] + [nb]
+    n_cells = int(k[live].sum())
+    if n_cells > 0.4 * q * nb:  # nearly full: scan the histograms as they are
+        feats = np.flatnonzero(live)
+        if len(feats) < 0.8 * q:
+            count, H, G = count[feats], H[feats], G[feats]
+        else:
+            feats = np.arange(q)
+        groups = [(feats, None, *_scan(count, H, G, *args))]
+    else:
+        kl = np.where(live, k, 0)
+        cells = np.flatnonzero(nonempty & live[:, None])  # feature-major, bins in order
+        f_cell = cells // nb
+        start = np.cumsum(kl) - kl
+        rank = np.arange(len(cells)) - start[f_cell]  # position among the feature's non-empty bins
+        group = np.searchsorted(widths, kl)  # the narrowest width that holds the feature
+        cv, hv, gv = count.ravel()[cells], H.ravel()[cells], G.ravel()[cells]
+        bins = cells - f_cell * nb
+        g_cell = group[f_cell]
+        groups = []
+        for gi, w in enumerate(widths):
+            feats = np.flatnonzero(live & (group == gi))
+            if len(feats) == 0:
+                continue
+            row = np.zeros(q, dtype=np.intp)
+            row[feats] = np.arange(len(feats))
+            sel = np.flatnonzero(g_cell == gi)
+            pos = row[f_cell[sel]] * w + rank[sel]
+            packed = []
+            for v in (cv, hv, gv):
+                a = np.zeros(len(feats) * w, dtype=v.dtype)
+                a[pos] = v[sel]
+                packed.append(a.reshape(len(feats), w))
+            b = np.zeros(len(feats) * w, dtype=np.intp)
+            b[pos] = bins[sel]
+            groups.append((feats, b.reshape(len(feats), w), *_scan(*packed, *args)))
+    best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
+    if not np.isfinite(best):
+        return None
+    # cuts whose scores differ by rounding only (the same rows summed in another order) are ties:
+    # the lowest feature, then the lowest bin, wins, as in exact arithmetic
+    threshold = best - _TIE * abs(best)
+    pick = None
+    for feats, b, sc, cl, hl, gl in groups:
+        flat = sc.ravel()
+        i = int(np.argmax(flat >= threshold))
+        if flat[i] < threshold:
+            continue
+        j, c = divmod(i, sc.shape[1])
+        if pick is None or feats[j] < pick[0]:
+            pick = (int(feats[j]), int(c if b is None else b[j, c]), cl[j, c], hl[j, c], gl[j, c])
+    f, bin_, *L = pick
+    return best, f, bin_, np.array(L, dtype=np.float64)
+
+
+def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, max_depth=None,
+              min_samples_leaf=20, min_child_weight=1e-3, features=None, learning_rate=1.0):
+    """Grow one second-order tree on gradients ``g`` and hessians ``h`` (already times the sample
+    weights). ``rows``: the rows used (default all); ``features``: original feature indices allowed
+    (colsample). Leaf values are ``learning_rate·(-G/(H+λ))``. Returns ``(tree, leaves)``, ``leaves`` a
+    list of ``(node, rows)``."""
+    crit = NewtonGain(l2, gamma)
+    binning = data.binning
+    p = binning.codes.shape[1]
+    max_depth = np.inf if max_depth is None else max_depth
+    allowed = None
+    if features is not None:
+        allowed = np.isin(data.features, features)
+    root = rows is None
+    if root:
+        rows = np.arange(data.n)
+    tree = Tree(p, 1, 1)
+    leaves = []
+    total = np.array([len(rows), h[rows].sum(), g[rows].sum()])
+    h_min = float(h[rows].min()) if len(rows) else 0.0
+    check_hessian = not (h_min > 0 and h_min * min_samples_leaf >= min_child_weight)
+
+    def splittable(n, total, depth):
+        return not (depth >= max_depth or n < 2 or n < 2 * min_samples_leaf or total[1] < 2 * min_child_weight)
+
+    def evaluate(node, rows, total, hist):
+        """The node's split (gain, feature, bin, L, R) or None."""
+        found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian)
+        if found is None:
+            return None
+        _, j, b, L = found
+        R = total - L
+        gain = float(crit.improvement(total, L, R, None))
+        # a gain at the rounding level (a node whose rows all have the same g/h) is no gain
+        if gain <= _TIE * abs(found[0]):
+            return None
+        return gain, j, b, L, R
+
+    def add(rows, total, depth, parent, is_left):
+        return tree._add_node(parent, is_left, len(rows), float(total[1]), float(crit.impurity(total)),
+                              crit.value(total).ravel(), total)
+
+    node = add(rows, total, 0, None, False)
+    heap, counter = [], 0
+    split = None
+    if splittable(len(rows), total, 0):
+        hist = data.histogram(rows, g, h, root=root)
+        split = evaluate(node, rows, total, hist)
+    if split is None:
+        leaves.append((node, rows))
+    else:
+        heapq.heappush(heap, (-split[0], counter, node, rows, total, 0, split, hist))
+    n_leaves = 1
+    limit = np.inf if max_leaf_nodes is None else max_leaf_nodes
+    lists = tree._lists
+    while heap and n_leaves < limit:
+        _, _, node, rows, total, depth, split, hist = heapq.heappop(heap)
+        gain, j, b, L, R = split
+        f = int(data.features[j])
+        go_left = data.codes_T[f][rows] <= b
+        left_rows, right_rows = rows[go_left], rows[~go_left]
+        lists["feature"][node] = f
+        lists["threshold"][node] = float(binning.edges[f][b])
+        lists["bin_threshold"][node] = b
+        lists["missing_go_to_left"][node] = int(2 * len(left_rows) > len(rows))
+        n_leaves += 1
+        children = []
+        for child_rows, child_total, is_left in ((left_rows, L, True), (right_rows, R, False)):
+            child = add(child_rows, child_total, depth + 1, node, is_left)
+            children.append([child, child_rows, child_total])
+        last = n_leaves >= limit  # the children will stay leaves: no need to look for their splits
+        want = [not last and splittable(len(c[1]), c[2], depth + 1) for c in children]
+        hists = [None, None]
+        if any(want):
+            s = 0 if len(left_rows) <= len(right_rows) else 1
+            hists[s] = data.histogram(children[s][1], g, h)
+            if want[1 - s]:  # sibling subtraction (in place: the parent is done with its histogram)
+                hists[1 - s] = [np.subtract(a, c, out=a if a is not data.root_count else None)
+                                for a, c in zip(hist, hists[s])]
+        del hist
+        for (child, child_rows, child_total), w, hh in zip(children, want, hists):
+            sp = evaluate(child, child_rows, child_total, hh) if w else None
+            if sp is None:
+                leaves.append((child, child_rows))
+            else:
+                counter += 1
+                heapq.heappush(heap, (-sp[0], counter, child, child_rows, child_total, depth + 1, sp, hh))
+    for item in heap:  # never expanded: leaves after all
+        leaves.append((item[2], item[3]))
+    tree = tree._finalize()
+    tree.value *= learning_rate
+    if max_leaf_nodes is None:  # number the nodes in preorder, as the depth-first builder does
+        pre = _preorder(tree)
+        _renumber(tree, pre)
+        leaves = [(int(pre[nd]), r) for nd, r in leaves]
+    return tree, leaves

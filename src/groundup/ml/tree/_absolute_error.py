@@ -1,0 +1,341 @@
+"""Absolute-error splits: leaves predict the weighted median, impurity is the mean absolute deviation.
+
+The absolute error of a set is not a sum of per-sample statistics, so the prefix-sum trick of the
+other criteria does not apply directly. What a split search needs is, for every prefix of the rows
+in feature order, its weighted median ``m`` and its absolute error, which the pinball identity
+turns into sums::
+
+    AE = Σ_{y ≥ m} w (y - m) + Σ_{y < m} w (m - y) = (WY_hi - m·W_hi) + (m·W_lo - WY_lo)
+
+The median of the first ``k`` rows is found for every ``k`` at once by a *parallel binary search*
+over the node-local ranks of ``y``: at bit ``b`` (high to low) each prefix asks for the weight of
+its rows whose rank falls in the next block of ``2^b`` ranks. Sorting the rows by (rank block,
+position) once per bit makes every such question two ``searchsorted`` calls on a cumulative sum,
+so all prefixes of all candidate features are answered in ``O(log n)`` vectorised passes —
+``O(n log² n)`` work per node, no Python loop per sample. The suffixes (right children) are the
+prefixes of the reversed order.
+
+The weighted median follows scikit-learn: the value where the cumulative weight first exceeds half
+the total, or the midpoint of the two neighbouring values when it reaches exactly half.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._binning import take2d
+from ._categorical import with_categories
+from ._splitter import Split
+
+_CHUNK_ELEMENTS = 1 << 21
+
+
+def weighted_median(y, w):
+    """Weighted median ``m`` of ``y``: the first value whose cumulative weight exceeds ``W/2``
+    (the midpoint of the two values around it when the cumulative weight hits ``W/2`` exactly)."""
+    order = np.argsort(y, kind="stable")
+    ys, cw = y[order], np.cumsum(w[order])
+    half = 0.5 * cw[-1]
+    lo = min(int(np.searchsorted(cw, half, side="left")), len(ys) - 1)
+    hi = min(int(np.searchsorted(cw, half, side="right")), len(ys) - 1)
+    return float(ys[lo]) if lo == hi else float((ys[lo] + ys[hi]) / 2.0)
+
+
+def median_and_impurity(y, w):
+    """Weighted median of a node and its impurity ``Σ w|y - m| / Σ w``."""
+    m = weighted_median(y, w)
+    return m, float(np.sum(w * np.abs(y - m)) / np.sum(w))
+
+
+def _block_running_sums(values):
+    """Running sums within each block (last axis), added in order, with a leading zero: shape
+    (..., n_blocks, size + 1) flattened. Short blocks add column by column (cumsum's inner loop
+    is slow on them); the result is the same sequential sum either way."""
+    *lead, size = values.shape
+    out = np.zeros((*lead, size + 1))
+    if size <= 16:
+        for j in range(size):
+            np.add(out[..., j], values[..., j], out=out[..., j + 1])
+    else:
+        np.cumsum(values, axis=-1, out=out[..., 1:])
+    return out.ravel()
+
+
+def _left_half(start, count, level):
+    """Rows of the block of ranks ``[start, start + 2^b)`` among a prefix, given the prefix's
+    ``count`` rows in the enclosing block of ``2^(b+1)`` ranks: their number (read off the running
+    count of left-half rows) and the flat index of their running sums."""
+    b, Zf, z_base, s_base = level
+    bit = 1 << b
+    first = z_base + (start >> (b + 1)) * (2 * bit)
+    c = Zf.take(first + count) - Zf.take(first)
+    return c, s_base + (start >> b) * (bit + 1) + c
+
+
+def prefix_absolute_errors(order, y, w):
+    """Absolute error and weighted median of every prefix of every row ordering.
+
+    ``order`` (L, m) holds L orderings ("lanes") of the node-local rows ``0..m-1``; ``y``, ``w``
+    their targets and weights. Returns ``(ae, median)``, both (L, m): entry ``[l, k]`` describes
+    the first ``k + 1`` rows of lane ``l``.
+
+    This is scikit-learn's Fenwick-tree search (``WeightedFenwickTree.search``) run for all
+    prefixes at once, with the same floating-point operations in the same order: a block of
+    ``2^b`` ranks sums its rows in insertion order, the remaining target is decremented block by
+    block. Splits whose absolute errors tie in exact arithmetic — frequent: moving two rows that
+    straddle both medians changes nothing — are then told apart by the same rounding.
+
+    The blocks of each level are laid out as in a wavelet tree (ranks grouped by block, each block
+    in position order): a block's rows among the first ``k + 1`` positions are a prefix of it, whose
+    length comes from the parent block's by counting the parent's rows that fall in its left half.
+    """
+    L, m = order.shape
+    by_y = np.argsort(y, kind="stable")
+    rank = np.empty(m, dtype=np.intp)
+    rank[by_y] = np.arange(m)
+    ys = y[by_y]
+    R = rank[order]
+    cumW = np.cumsum(w[order], axis=1)  # sequential, like the tree's running totals
+    cumWY = np.cumsum((w * y)[order], axis=1)
+    B = max(1, int(m - 1).bit_length())
+    P = 1 << B
+    # pad the ranks to a power of two with weightless "phantom" ranks placed after every row
+    Rp = np.empty((L, P), dtype=np.int16 if P <= 1 << 15 else np.int32)
+    Rp[:, :m] = R
+    Rp[:, m:] = np.arange(m, P)
+    w_rank = np.zeros((2, P))
+    w_rank[0, :m] = w[by_y]
+    w_rank[1, :m] = (w * y)[by_y]
+    count = np.broadcast_to(np.arange(1, m + 1), (L, m)).copy()  # rows of the current block in the prefix
+    target = 0.5 * cumW  # remaining weight to pass
+    cur = np.zeros((L, m), dtype=np.intp)  # ranks passed so far: the median rank at the end
+    acc_w = np.zeros((L, m))  # weight and weighted y of the passed blocks
+    acc_wy = np.zeros((L, m))
+    matched = np.zeros((L, m), dtype=bool)  # the cumulative weight hit half exactly
+    prev = np.zeros((L, m), dtype=np.intp)  # after a hit: the rank it happened at
+    prev_count = np.zeros((L, m), dtype=np.intp)
+    prev_target = np.zeros((L, m))
+    upper = Rp  # level b+1 layout (one block per lane at the top)
+    lane = np.arange(L)[:, None]
+    Rp_flat, row_base = Rp.ravel(), lane * P
+    for b in range(B - 1, -1, -1):
+        bit = 1 << b
+        # left-half counts in the upper level: running number of rows whose rank has bit b clear
+        Z = np.zeros((L, P + 1), dtype=np.intp)
+        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
+        Zf = Z.ravel()
+        # this level's layout and its per-block running sums in insertion order (leading zero)
+        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
+        Sw = _block_running_sums(w_rank[0].take(lower).reshape(L, P // bit, bit))
+        Swy = _block_running_sums(w_rank[1].take(lower).reshape(L, P // bit, bit))
+        z_base = lane * (P + 1)
+        s_base = lane * ((P // bit) * (bit + 1))
+
+        level = (b, Zf, z_base, s_base)
+        c_left, at = _left_half(cur, count, level)
+        node_w = Sw.take(at)
+        valid = cur + bit <= m
+        hit = valid & ~matched & (target == node_w)
+        if hit.any():
+            prev = np.where(hit, cur, prev)
+            prev_count = np.where(hit, count, prev_count)
+            prev_target = np.where(hit, target, prev_target)
+            matched |= hit
+        if matched.any():
+            c2, at2 = _left_half(prev, prev_count, level)
+            node2 = Sw.take(at2)
+            move2 = matched & (prev + bit <= m) & (prev_target > node2)
+            prev_target = np.where(move2, prev_target - node2, prev_target)
+            prev = prev + move2 * bit
+            prev_count = np.where(move2, prev_count - c2, c2)
+        move = valid & np.where(matched, target >= node_w, target > node_w)
+        target = np.where(move, target - node_w, target)
+        cur = cur + move * bit
+        acc_w = np.where(move, acc_w + node_w, acc_w)
+        acc_wy = np.where(move, acc_wy + Swy.take(at), acc_wy)
+        count = np.where(move, count - c_left, c_left)
+        upper = lower
+    lo = np.where(matched, prev, cur)
+    median = np.where(lo == cur, ys[cur], (ys[lo] + ys[cur]) / 2)
+    ae = (cumWY - acc_wy - median * (cumW - acc_w)) + (median * acc_w - acc_wy)
+    return ae, median
+
+
+def _category_medians(codes_col, y, w, n_bins):
+    """Lower weighted median of ``y`` per code (NaN for absent codes): the ordering key of a
+    categorical feature under absolute error (a heuristic: Breiman's ordering is exact only for
+    squared error and two classes)."""
+    order = np.lexsort((y, codes_col))
+    c, ys, ws = codes_col[order], y[order], w[order]
+    cw = np.cumsum(ws)
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], len(c)]
+    before = np.where(starts > 0, cw[starts - 1], 0.0)
+    half = before + 0.5 * (cw[ends - 1] - before)
+    pick = np.searchsorted(cw, half, side="left")
+    pick = np.clip(pick, starts, ends - 1)
+    key = np.full(n_bins, np.nan)
+    key[c[starts]] = ys[pick]
+    return key
+
+
+def _lanes(sub, features, yl, wl, binning, categorical):
+    """Row orderings to scan, as (feature, kind, order) with kind 0 = sorted by value (missing
+    last), 1 = missing first, 2 = categories sorted by their median."""
+    m = sub.shape[0]
+    miss = binning.missing_code if binning.has_missing else None
+    keep = sub.min(axis=0) != sub.max(axis=0)  # constant features cannot split
+    is_cat = np.zeros(len(features), dtype=bool) if categorical is None else categorical[features]
+    num = np.flatnonzero(keep & ~is_cat)
+    lanes = []
+    if len(num):
+        orders = np.argsort(sub[:, num], axis=0, kind="stable").T
+        lanes += [(int(features[j]), 0, o) for j, o in zip(num, orders)]
+        if miss is not None:
+            n_miss = (sub[:, num] == miss).sum(axis=0)
+            both = num[(n_miss > 0) & (n_miss < m)]
+            if len(both):
+                first = np.where(sub[:, both] == miss, -1, sub[:, both].astype(np.intp))
+                orders = np.argsort(first, axis=0, kind="stable").T
+                lanes += [(int(features[j]), 1, o) for j, o in zip(both, orders)]
+    for j in np.flatnonzero(keep & is_cat):
+        col = sub[:, j].astype(np.intp)
+        key = _category_medians(col, yl, wl, binning.n_bins)
+        present = np.flatnonzero(~np.isnan(key))
+        rank_of_code = np.zeros(binning.n_bins, dtype=np.intp)
+        rank_of_code[present[np.argsort(key[present], kind="stable")]] = np.arange(len(present))
+        lanes.append((int(features[j]), 2, np.lexsort((col, rank_of_code[col]))))
+    return lanes
+
+
+def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf,
+                         categorical=None):
+    """Best split of a node under absolute error: maximise scikit-learn's proxy
+    ``-(w_L·AE_L/w_L + w_R·AE_R/w_R)`` (i.e. minimise ``AE_L + AE_R``) over every cut of every
+    candidate feature (missing values tried on both sides; a categorical feature's categories in
+    the order of their medians). ``None`` when no split is allowed."""
+    m = len(rows)
+    if m < 2:
+        return None
+    yl = y[rows]
+    wl = stats[rows, 1]
+    sub = codes[rows][:, features]
+    miss = binning.missing_code if binning.has_missing else None
+    lanes = _lanes(sub, features, yl, wl, binning, categorical)
+    if not lanes:
+        return None
+    w_node = float(wl.sum())
+    best, best_value = None, -np.inf
+    per_chunk = max(1, _CHUNK_ELEMENTS // max(1, 2 * m))
+    for start in range(0, len(lanes), per_chunk):
+        chunk = lanes[start : start + per_chunk]
+        order = np.stack([o for _, _, o in chunk])
+        n = len(chunk)
+        ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
+        # cut after position i: left = first i+1 rows, right = the last m-i-1 rows
+        ae_left = ae[:n, :-1]
+        ae_right = ae[n:, ::-1][:, 1:]
+        w_left = np.cumsum(wl[order], axis=1)[:, :-1]
+        w_right = w_node - w_left
+        codes_sorted = np.take_along_axis(codes[rows][:, [f for f, _, _ in chunk]].T, order, axis=1).astype(np.intp)
+        valid = codes_sorted[:, :-1] != codes_sorted[:, 1:]
+        if miss is not None:
+            kinds = np.array([k for _, k, _ in chunk])
+            # missing first: only cuts between present values (the others repeat a partition)
+            valid &= ~((kinds == 1)[:, None] & (codes_sorted[:, :-1] == miss))
+        n_left = np.arange(1, m)[None, :]
+        valid &= (n_left >= min_samples_leaf) & (m - n_left >= min_samples_leaf)
+        valid &= (w_left >= min_weight_leaf) & (w_right >= min_weight_leaf) if min_weight_leaf > 0 else \
+            (w_left > 0) & (w_right > 0)
+        if not valid.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            imp_left, imp_right = ae_left / w_left, ae_right / w_right
+            proxy = -w_right * imp_right - w_left * imp_left
+        proxy = np.where(valid, proxy, -np.inf)
+        k = int(np.argmax(proxy))
+        li, ci = divmod(k, m - 1)
+        if proxy[li, ci] > best_value:
+            best_value = float(proxy[li, ci])
+            best = (chunk[li], ci, float(imp_left[li, ci]), float(imp_right[li, ci]))
+    if best is None:
+        return None
+    (f, kind, order), ci, imp_l, imp_r = best
+    left_rows = np.zeros(m, dtype=bool)
+    left_rows[order[: ci + 1]] = True
+    L = stats[rows[left_rows]].sum(axis=0)
+    R = stats[rows[~left_rows]].sum(axis=0)
+    col = codes[rows, f].astype(np.intp)
+    c_here, c_next = int(col[order[ci]]), int(col[order[ci + 1]])
+    cat_left = None
+    if kind == 2:
+        cat_left = np.zeros(binning.n_bins, dtype=bool)
+        cat_left[np.unique(col[left_rows])] = True
+        b, threshold = 0, np.nan
+        missing_left = bool(miss is not None and cat_left[miss])
+    elif kind == 1:
+        b, missing_left = c_here, True
+        threshold = (binning.upper[f, b] + binning.lower[f, c_next]) / 2.0
+    elif miss is not None and c_next == miss:  # every present value left, missing alone right
+        b, missing_left, threshold = c_here, False, np.inf
+    else:
+        b, missing_left = c_here, False
+        threshold = (binning.upper[f, b] + binning.lower[f, c_next]) / 2.0
+    return Split(f, int(b), float(threshold), missing_left, best_value, L, R, cat_left=cat_left,
+                 child_impurity=(imp_l, imp_r))
+
+
+# -- the builder's side ----------------------------------------------------------------------------
+
+
+def find_split_rows(builder, record):
+    """Split search of a criterion that needs the rows themselves (absolute error)."""
+    if builder.splitter == "random":
+        return random_split_rows(builder, record)
+    rows = record["rows"]
+    features = builder._candidate_features(rows)
+    if len(features) == 0:
+        return None
+    split = split_absolute_error(builder.binning.codes, rows, features, builder.criterion.y, builder.stats,
+                                 builder.binning, builder.min_samples_leaf, builder.min_weight_leaf,
+                                 builder.categorical)
+    if split is not None and split.cat_left is not None:
+        split = with_categories(builder, split)
+    return split
+
+
+def random_split_rows(builder, record):
+    """Extra-trees split under absolute error: one random threshold per candidate feature (drawn
+    as in ``_Builder._random_split``), each scored by the children's absolute errors."""
+    rows = record["rows"]
+    features = builder._candidate_features(rows)
+    if len(features) == 0:
+        return None
+    sub = take2d(builder.binning.codes, rows[:, None], features[None, :]).astype(np.intp)
+    lo, hi = sub.min(axis=0), sub.max(axis=0)
+    vlo = builder.binning.lower[features, lo]
+    vhi = builder.binning.upper[features, hi]
+    draw = vlo + builder.rng.random(len(features)) * (vhi - vlo)
+    cut = np.array([np.searchsorted(builder.binning.upper[f], t, side="right") - 1
+                    for f, t in zip(features, draw)], dtype=np.intp)
+    cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+    y, w = builder.criterion.y[rows], builder.stats[rows, 1]
+    best = None
+    for j in np.flatnonzero(lo < hi):
+        left = sub[:, j] <= cut[j]
+        n_left = int(left.sum())
+        wl, wr = float(w[left].sum()), float(w[~left].sum())
+        too_small = min(n_left, len(rows) - n_left) < builder.min_samples_leaf
+        if too_small or min(wl, wr) < max(builder.min_weight_leaf, 1e-300):
+            continue
+        _, il = median_and_impurity(y[left], w[left])
+        _, ir = median_and_impurity(y[~left], w[~left])
+        score = -(wl * il + wr * ir)
+        if best is None or score > best[0]:
+            best = (score, j, left, il, ir)
+    if best is None:
+        return None
+    score, j, left, il, ir = best
+    L, R = builder.stats[rows[left]].sum(axis=0), builder.stats[rows[~left]].sum(axis=0)
+    return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R,
+                 child_impurity=(il, ir))

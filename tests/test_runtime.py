@@ -1,0 +1,86 @@
+"""Process-wide runtime settings: the allocator setting made at import (groundup/_allocator.py) and
+the kernel thread count (groundup/_threads.py)."""
+
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
+                           reason="the setting applies to glibc only")
+
+
+def _tuned_in_subprocess(env_value):
+    env = dict(os.environ)
+    env.pop("GROUNDUP_MALLOC_TUNING", None)
+    if env_value is not None:
+        env["GROUNDUP_MALLOC_TUNING"] = env_value
+    out = subprocess.run([sys.executable, "-c",
+                          "import groundup._allocator as a, groundup; print(a.tuned)"],
+                         env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@glibc
+def test_import_keeps_freed_memory_for_reuse():
+    assert _tuned_in_subprocess(None) == "True"
+
+
+@glibc
+def test_environment_variable_turns_it_off():
+    assert _tuned_in_subprocess("0") == "False"
+
+
+def test_num_threads_follow_pytorch_names_and_refuse_bad_values():
+    import groundup as gu
+    from groundup import _threads
+
+    before = gu.get_num_threads()
+    try:
+        gu.set_num_threads(3)
+        assert gu.get_num_threads() == 3
+        seen = []
+        _threads.parallel_for(10, lambda a, b: seen.append((a, b)), elements=10**9)
+        assert sorted(seen) == [(0, 3), (3, 6), (6, 10)]       # disjoint slices covering 0..9
+        for bad in (0, -1, 1.5, True):
+            with pytest.raises(ValueError, match="set_num_threads"):
+                gu.set_num_threads(bad)
+    finally:
+        gu.set_num_threads(before)
+
+
+def test_parallel_for_reraises_a_worker_error():
+    from groundup import _threads
+
+    def boom(a, b):
+        if a > 0:
+            raise RuntimeError(f"chunk {a}")
+
+    before = _threads.get_num_threads()
+    _threads.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="chunk 4"):
+            _threads.parallel_for(8, boom, elements=10**9)
+    finally:
+        _threads.set_num_threads(before)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_parallel_for_works_in_a_forked_child():
+    from groundup import _threads
+
+    before = _threads.get_num_threads()
+    _threads.set_num_threads(2)
+    try:
+        _threads.parallel_for(4, lambda a, b: None, elements=10**9)   # the parent's pool runs
+        pid = os.fork()
+        if pid == 0:                                                 # child: must not hang
+            seen = []
+            _threads.parallel_for(4, lambda a, b: seen.append((a, b)), elements=10**9)
+            os._exit(0 if sorted(seen) == [(0, 2), (2, 4)] else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        _threads.set_num_threads(before)
