@@ -93,31 +93,47 @@ def prefix_absolute_errors(order, y, w):
     by_y = np.argsort(y, kind="stable")
     rank = np.empty(m, dtype=np.intp)
     rank[by_y] = np.arange(m)
-    ys = y[by_y]
-    R = rank[order]
-    cumW = np.cumsum(w[order], axis=1)  # sequential, like the tree's running totals
-    cumWY = np.cumsum((w * y)[order], axis=1)
     B = max(1, int(m - 1).bit_length())
     P = 1 << B
     # pad the ranks to a power of two with weightless "phantom" ranks placed after every row
-    Rp = np.empty((L, P), dtype=np.int16 if P <= 1 << 15 else np.int32)
-    Rp[:, :m] = R
-    Rp[:, m:] = np.arange(m, P)
-    w_rank = np.zeros((2, P))
-    w_rank[0, :m] = w[by_y]
-    w_rank[1, :m] = (w * y)[by_y]
-    count = np.broadcast_to(np.arange(1, m + 1), (L, m)).copy()  # rows of the current block in the prefix
-    target = 0.5 * cumW  # remaining weight to pass
-    cur = np.zeros((L, m), dtype=np.intp)  # ranks passed so far: the median rank at the end
-    acc_w = np.zeros((L, m))  # weight and weighted y of the passed blocks
-    acc_wy = np.zeros((L, m))
-    matched = np.zeros((L, m), dtype=bool)  # the cumulative weight hit half exactly
-    prev = np.zeros((L, m), dtype=np.intp)  # after a hit: the rank it happened at
-    prev_count = np.zeros((L, m), dtype=np.intp)
-    prev_target = np.zeros((L, m))
-    upper = Rp  # level b+1 layout (one block per lane at the top)
+    R = np.empty((L, P), dtype=np.intp)
+    R[:, :m] = rank[order]
+    R[:, m:] = np.arange(m, P)
+    by_rank = np.zeros((3, P))
+    by_rank[0, :m] = w[by_y]
+    by_rank[1, :m] = (w * y)[by_y]
+    by_rank[2, :m] = y[by_y]
+    by_rank[2, m:] = y[by_y[-1]]
+    ae, median = _prefix_core(R, np.broadcast_to(by_rank[0], (L, P)), np.broadcast_to(by_rank[1], (L, P)),
+                              np.broadcast_to(by_rank[2], (L, P)), np.full((L, 1), m))
+    return ae[:, :m], median[:, :m]
+
+
+def _prefix_core(R, w_rank, wy_rank, y_rank, m):
+    """:func:`prefix_absolute_errors` on lanes of their own rows: ``R`` (L, P) the rank of the row
+    at each position (a power of two ``P``; lane ``l`` has ``m[l]`` rows, then phantom ranks
+    ``m[l]..P-1`` in order), ``w_rank``/``wy_rank``/``y_rank`` (L, P) weight, ``w·y`` and ``y`` by
+    rank (zero weight for phantoms). Returns ``(ae, median)`` (L, P); columns ``≥ m[l]`` are junk."""
+    L, P = R.shape
+    B = max(1, int(P - 1).bit_length())
     lane = np.arange(L)[:, None]
-    Rp_flat, row_base = Rp.ravel(), lane * P
+    row_base = lane * P
+    cumW = np.cumsum(np.take_along_axis(w_rank, R, axis=1), axis=1)  # sequential, like the tree's totals
+    cumWY = np.cumsum(np.take_along_axis(wy_rank, R, axis=1), axis=1)
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    w_flat = np.ascontiguousarray(w_rank).ravel()
+    wy_flat = np.ascontiguousarray(wy_rank).ravel()
+    count = np.broadcast_to(np.arange(1, P + 1), (L, P)).copy()  # rows of the current block in the prefix
+    target = 0.5 * cumW  # remaining weight to pass
+    cur = np.zeros((L, P), dtype=np.intp)  # ranks passed so far: the median rank at the end
+    acc_w = np.zeros((L, P))  # weight and weighted y of the passed blocks
+    acc_wy = np.zeros((L, P))
+    matched = np.zeros((L, P), dtype=bool)  # the cumulative weight hit half exactly
+    prev = np.zeros((L, P), dtype=np.intp)  # after a hit: the rank it happened at
+    prev_count = np.zeros((L, P), dtype=np.intp)
+    prev_target = np.zeros((L, P))
+    upper = Rp  # level b+1 layout (one block per lane at the top)
+    Rp_flat = Rp.ravel()
     for b in range(B - 1, -1, -1):
         bit = 1 << b
         # left-half counts in the upper level: running number of rows whose rank has bit b clear
@@ -126,8 +142,9 @@ def prefix_absolute_errors(order, y, w):
         Zf = Z.ravel()
         # this level's layout and its per-block running sums in insertion order (leading zero)
         lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        Sw = _block_running_sums(w_rank[0].take(lower).reshape(L, P // bit, bit))
-        Swy = _block_running_sums(w_rank[1].take(lower).reshape(L, P // bit, bit))
+        flat = lower + row_base
+        Sw = _block_running_sums(w_flat.take(flat).reshape(L, P // bit, bit))
+        Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
         z_base = lane * (P + 1)
         s_base = lane * ((P // bit) * (bit + 1))
 
@@ -156,7 +173,10 @@ def prefix_absolute_errors(order, y, w):
         count = np.where(move, count - c_left, c_left)
         upper = lower
     lo = np.where(matched, prev, cur)
-    median = np.where(lo == cur, ys[cur], (ys[lo] + ys[cur]) / 2)
+    y_flat = np.ascontiguousarray(y_rank).ravel()
+    y_cur = y_flat.take(np.minimum(cur, P - 1) + row_base)
+    y_lo = y_flat.take(np.minimum(lo, P - 1) + row_base)
+    median = np.where(lo == cur, y_cur, (y_lo + y_cur) / 2)
     ae = (cumWY - acc_wy - median * (cumW - acc_w)) + (median * acc_w - acc_wy)
     return ae, median
 
@@ -261,6 +281,13 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
     if best is None:
         return None
     (f, kind, order), ci, imp_l, imp_r = best
+    return _make_split(codes, rows, stats, binning, f, kind, order, ci, imp_l, imp_r, best_value)
+
+
+def _make_split(codes, rows, stats, binning, f, kind, order, ci, imp_l, imp_r, best_value):
+    """The :class:`Split` that cuts lane ``order`` (of feature ``f``) after position ``ci``."""
+    m = len(rows)
+    miss = binning.missing_code if binning.has_missing else None
     left_rows = np.zeros(m, dtype=bool)
     left_rows[order[: ci + 1]] = True
     L = stats[rows[left_rows]].sum(axis=0)
@@ -283,6 +310,124 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
         threshold = (binning.upper[f, b] + binning.lower[f, c_next]) / 2.0
     return Split(f, int(b), float(threshold), missing_left, best_value, L, R, cat_left=cat_left,
                  child_impurity=(imp_l, imp_r))
+
+
+_BATCH_ELEMENTS = 1 << 20
+
+
+def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf):
+    """:func:`split_absolute_error` for many nodes at once (ordered features without missing
+    values): the lanes of every node whose row count rounds up to the same power of two go through
+    one :func:`_prefix_core` pass, and each node's best cut is read off in one vectorised scan — the
+    same splits, bit for bit, without a few dozen NumPy calls per node. Returns one split (or
+    ``None``) per node."""
+    out = [None] * len(node_rows)
+    buckets = {}
+    for i, rows in enumerate(node_rows):
+        m = len(rows)
+        if m >= 2:
+            buckets.setdefault(1 << max(1, int(m - 1).bit_length()), []).append(i)
+    for P, members in sorted(buckets.items()):
+        lanes_per_node = 2 * len(features)
+        per_batch = max(1, _BATCH_ELEMENTS // (lanes_per_node * P))
+        if per_batch == 1 and lanes_per_node * P > 4 * _BATCH_ELEMENTS:
+            for i in members:  # a big node: the one-node search chunks its lanes itself
+                out[i] = split_absolute_error(codes, node_rows[i], features, y, stats, binning, min_samples_leaf,
+                                              min_weight_leaf)
+            continue
+        for start in range(0, len(members), per_batch):
+            batch = members[start : start + per_batch]
+            for i, split in zip(batch, _split_batch(codes, [node_rows[i] for i in batch], features, y, stats,
+                                                    binning, min_samples_leaf, min_weight_leaf, P)):
+                out[i] = split
+    return out
+
+
+def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf, P):
+    R, w_rank, wy_rank, y_rank, m_lane, w_pos, c_pos, info = [], [], [], [], [], [], [], []
+    for rows in node_rows:
+        m = len(rows)
+        yl, wl = y[rows], stats[rows, 1]
+        sub = codes[rows][:, features]
+        num = np.flatnonzero(sub.min(axis=0) != sub.max(axis=0))  # constant features cannot split
+        if not len(num):
+            info.append(None)
+            continue
+        orders = np.argsort(sub[:, num], axis=0, kind="stable").T  # (k, m)
+        k = len(num)
+        by_y = np.argsort(yl, kind="stable")
+        rank = np.empty(m, dtype=np.intp)
+        rank[by_y] = np.arange(m)
+        r = np.empty((2 * k, P), dtype=np.intp)
+        r[:k, :m] = rank[orders]
+        r[k:, :m] = rank[orders[:, ::-1]]
+        r[:, m:] = np.arange(m, P)
+        tab = np.zeros((3, P))
+        tab[0, :m] = wl[by_y]
+        tab[1, :m] = (wl * yl)[by_y]
+        tab[2, :m] = yl[by_y]
+        tab[2, m:] = yl[by_y[-1]]
+        R.append(r)
+        for lst, row in ((w_rank, tab[0]), (wy_rank, tab[1]), (y_rank, tab[2])):
+            lst.append(np.broadcast_to(row, (2 * k, P)))
+        m_lane.append(np.full(2 * k, m))
+        wp = np.zeros((k, P))
+        wp[:, :m] = wl[orders]
+        w_pos.append(wp)
+        cp = np.full((k, P), -1, dtype=np.intp)
+        cp[:, :m] = np.take_along_axis(sub[:, num].T, orders, axis=1)
+        c_pos.append(cp)
+        info.append((rows, num, orders, float(wl.sum()), m))
+    live = [x for x in info if x is not None]
+    if not live:
+        return [None] * len(node_rows)
+    ae, _ = _prefix_core(np.concatenate(R), np.concatenate(w_rank), np.concatenate(wy_rank),
+                         np.concatenate(y_rank), np.concatenate(m_lane)[:, None])
+    # forward and reversed lanes of every node, in node order
+    sizes = np.array([2 * len(x[1]) for x in live])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    k_node = sizes // 2
+    fwd = np.concatenate([np.arange(s, s + k) for s, k in zip(starts, k_node)])
+    rev = fwd + np.repeat(k_node, k_node)
+    m_of = np.repeat([x[4] for x in live], k_node)[:, None]
+    w_node = np.repeat([x[3] for x in live], k_node)[:, None]
+    pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
+    ae_left = ae[fwd, : P - 1]
+    ae_right = np.take_along_axis(ae[rev], np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
+    w_left = np.cumsum(np.concatenate(w_pos), axis=1)[:, : P - 1]
+    w_right = w_node - w_left
+    C = np.concatenate(c_pos)
+    valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
+    n_left = pos + 1
+    valid &= (n_left >= min_samples_leaf) & (m_of - n_left >= min_samples_leaf)
+    valid &= (w_left >= min_weight_leaf) & (w_right >= min_weight_leaf) if min_weight_leaf > 0 else \
+        (w_left > 0) & (w_right > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        imp_left, imp_right = ae_left / w_left, ae_right / w_right
+        proxy = -w_right * imp_right - w_left * imp_left
+    proxy = np.where(valid, proxy, -np.inf)
+    lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
+    lane_best = proxy[np.arange(len(fwd)), lane_pos]
+    seg = np.concatenate([[0], np.cumsum(k_node)[:-1]])
+    node_best = np.maximum.reduceat(lane_best, seg)
+    results, j = [], 0
+    for x in info:
+        if x is None:
+            results.append(None)
+            continue
+        rows, num, orders, _, m = x
+        best = node_best[j]
+        if not np.isfinite(best):
+            results.append(None)
+        else:
+            lanes = np.arange(seg[j], seg[j] + k_node[j])
+            li = int(lanes[np.flatnonzero(lane_best[lanes] == best)[0]])
+            ci = int(lane_pos[li])
+            results.append(_make_split(codes, rows, stats, binning, int(features[num[li - seg[j]]]), 0,
+                                       orders[li - seg[j]], ci, float(imp_left[li, ci]), float(imp_right[li, ci]),
+                                       float(best)))
+        j += 1
+    return results
 
 
 # -- the builder's side ----------------------------------------------------------------------------
