@@ -344,59 +344,56 @@ def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, mi
 
 
 def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf, P):
-    R, w_rank, wy_rank, y_rank, m_lane, w_pos, c_pos, info = [], [], [], [], [], [], [], []
-    for rows in node_rows:
-        m = len(rows)
-        yl, wl = y[rows], stats[rows, 1]
-        sub = codes[rows][:, features]
-        num = np.flatnonzero(sub.min(axis=0) != sub.max(axis=0))  # constant features cannot split
-        if not len(num):
-            info.append(None)
-            continue
-        orders = np.argsort(sub[:, num], axis=0, kind="stable").T  # (k, m)
-        k = len(num)
-        by_y = np.argsort(yl, kind="stable")
-        rank = np.empty(m, dtype=np.intp)
-        rank[by_y] = np.arange(m)
-        r = np.empty((2 * k, P), dtype=np.intp)
-        r[:k, :m] = rank[orders]
-        r[k:, :m] = rank[orders[:, ::-1]]
-        r[:, m:] = np.arange(m, P)
-        tab = np.zeros((3, P))
-        tab[0, :m] = wl[by_y]
-        tab[1, :m] = (wl * yl)[by_y]
-        tab[2, :m] = yl[by_y]
-        tab[2, m:] = yl[by_y[-1]]
-        R.append(r)
-        for lst, row in ((w_rank, tab[0]), (wy_rank, tab[1]), (y_rank, tab[2])):
-            lst.append(np.broadcast_to(row, (2 * k, P)))
-        m_lane.append(np.full(2 * k, m))
-        wp = np.zeros((k, P))
-        wp[:, :m] = wl[orders]
-        w_pos.append(wp)
-        cp = np.full((k, P), -1, dtype=np.intp)
-        cp[:, :m] = np.take_along_axis(sub[:, num].T, orders, axis=1)
-        c_pos.append(cp)
-        info.append((rows, num, orders, float(wl.sum()), m))
-    live = [x for x in info if x is not None]
-    if not live:
-        return [None] * len(node_rows)
-    ae, _ = _prefix_core(np.concatenate(R), np.concatenate(w_rank), np.concatenate(wy_rank),
-                         np.concatenate(y_rank), np.concatenate(m_lane)[:, None])
-    # forward and reversed lanes of every node, in node order
-    sizes = np.array([2 * len(x[1]) for x in live])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    k_node = sizes // 2
-    fwd = np.concatenate([np.arange(s, s + k) for s, k in zip(starts, k_node)])
-    rev = fwd + np.repeat(k_node, k_node)
-    m_of = np.repeat([x[4] for x in live], k_node)[:, None]
-    w_node = np.repeat([x[3] for x in live], k_node)[:, None]
+    """Best cut of each node of a batch (every node has at most ``P`` rows): lanes ``(node, feature)``
+    forward and reversed, built for all nodes with one stable sort per feature, searched by one
+    :func:`_prefix_core` pass. A feature constant in a node gets a lane with no valid cut."""
+    N, F = len(node_rows), len(features)
+    sizes = np.array([len(r) for r in node_rows])
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows_all = np.concatenate(node_rows)
+    T = len(rows_all)
+    node_of = np.repeat(np.arange(N), sizes)
+    local = np.arange(T) - start[node_of]  # position of each row in its node's row list
+    y_all, w_all = y[rows_all], stats[rows_all, 1]
+    # node-local ranks of y (stable: ties by position, as one node's argsort)
+    by_y = np.lexsort((y_all, node_of))
+    rank = np.empty(T, dtype=np.intp)
+    rank[by_y] = local
+    slot = node_of[by_y] * P + local  # (node, rank) in tables of P ranks per node
+    w_tab, wy_tab, y_tab = np.zeros(N * P), np.zeros(N * P), np.empty(N * P)
+    w_tab[slot], wy_tab[slot], y_tab[slot] = w_all[by_y], (w_all * y_all)[by_y], y_all[by_y]
+    y_tab = y_tab.reshape(N, P)
+    pad = np.arange(P)[None, :] >= sizes[:, None]
+    y_tab[pad] = np.repeat(y_tab[np.arange(N), sizes - 1], P - sizes)  # phantoms: the largest y
+    # each feature's rows sorted within their node (stable: ties by position)
+    sub = codes[rows_all][:, features]
+    L = 2 * N * F
+    R = np.broadcast_to(np.arange(P), (L, P)).copy()  # phantom ranks m..P-1 after the rows
+    w_pos = np.zeros((N * F, P))
+    C = np.full((N * F, P), -1, dtype=np.intp)
+    orders = np.empty((F, T), dtype=np.intp)
+    for j in range(F):
+        # perm[t] for t in node i's segment: its rows by code; ``local[t]`` is then the position
+        perm = np.lexsort((sub[:, j], node_of))
+        orders[j] = local[perm]  # node-local row ids in sorted order
+        fwd_lane = node_of * (2 * F) + j
+        R[fwd_lane, local] = rank[perm]
+        R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
+        w_pos[node_of * F + j, local] = w_all[perm]
+        C[node_of * F + j, local] = sub[perm, j]
+    lane_node = np.repeat(np.arange(N), 2 * F)
+    ae, _ = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
+                         sizes[lane_node][:, None])
+    lanes = np.arange(N * F)
+    fwd = (lanes // F) * (2 * F) + lanes % F
+    rev = fwd + F
+    m_of = np.repeat(sizes, F)[:, None]
+    w_node = np.repeat(np.bincount(node_of, weights=w_all, minlength=N), F)[:, None]
     pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
     ae_left = ae[fwd, : P - 1]
     ae_right = np.take_along_axis(ae[rev], np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
-    w_left = np.cumsum(np.concatenate(w_pos), axis=1)[:, : P - 1]
+    w_left = np.cumsum(w_pos, axis=1)[:, : P - 1]
     w_right = w_node - w_left
-    C = np.concatenate(c_pos)
     valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
     n_left = pos + 1
     valid &= (n_left >= min_samples_leaf) & (m_of - n_left >= min_samples_leaf)
@@ -407,26 +404,20 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
         proxy = -w_right * imp_right - w_left * imp_left
     proxy = np.where(valid, proxy, -np.inf)
     lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
-    lane_best = proxy[np.arange(len(fwd)), lane_pos]
-    seg = np.concatenate([[0], np.cumsum(k_node)[:-1]])
-    node_best = np.maximum.reduceat(lane_best, seg)
-    results, j = [], 0
-    for x in info:
-        if x is None:
-            results.append(None)
-            continue
-        rows, num, orders, _, m = x
-        best = node_best[j]
+    lane_best = proxy[lanes, lane_pos].reshape(N, F)
+    best_f = np.argmax(lane_best, axis=1)  # first feature with the node's best cut
+    results = []
+    for i in range(N):
+        j = int(best_f[i])
+        best = lane_best[i, j]
         if not np.isfinite(best):
             results.append(None)
-        else:
-            lanes = np.arange(seg[j], seg[j] + k_node[j])
-            li = int(lanes[np.flatnonzero(lane_best[lanes] == best)[0]])
-            ci = int(lane_pos[li])
-            results.append(_make_split(codes, rows, stats, binning, int(features[num[li - seg[j]]]), 0,
-                                       orders[li - seg[j]], ci, float(imp_left[li, ci]), float(imp_right[li, ci]),
-                                       float(best)))
-        j += 1
+            continue
+        li = i * F + j
+        ci = int(lane_pos[li])
+        order = orders[j, start[i] : start[i] + sizes[i]]
+        results.append(_make_split(codes, node_rows[i], stats, binning, int(features[j]), 0, order, ci,
+                                   float(imp_left[li, ci]), float(imp_right[li, ci]), float(best)))
     return results
 
 
