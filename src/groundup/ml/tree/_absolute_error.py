@@ -47,6 +47,28 @@ def median_and_impurity(y, w):
     return m, float(np.sum(w * np.abs(y - m)) / np.sum(w))
 
 
+def medians_and_impurities(y, w, node_rows):
+    """:func:`median_and_impurity` of many nodes, the nodes of one size at a time: the same sorts,
+    running sums and row sums, so the same numbers."""
+    sizes = np.array([len(r) for r in node_rows])
+    medians, impurities = np.empty(len(node_rows)), np.empty(len(node_rows))
+    for m in np.unique(sizes).tolist():
+        idx = np.flatnonzero(sizes == m)
+        rows = np.stack([node_rows[i] for i in idx.tolist()])
+        Y, W = y[rows], w[rows]
+        order = np.argsort(Y, axis=1, kind="stable")
+        ys = np.take_along_axis(Y, order, axis=1)
+        cw = np.cumsum(np.take_along_axis(W, order, axis=1), axis=1)
+        half = 0.5 * cw[:, -1:]
+        lo = np.minimum((cw < half).sum(axis=1), m - 1)  # searchsorted(cw, half, "left")
+        hi = np.minimum((cw <= half).sum(axis=1), m - 1)  # ... "right"
+        at = np.arange(len(idx))
+        med = np.where(lo == hi, ys[at, lo], (ys[at, lo] + ys[at, hi]) / 2.0)
+        medians[idx] = med
+        impurities[idx] = np.sum(W * np.abs(Y - med[:, None]), axis=1) / np.sum(W, axis=1)
+    return medians, impurities
+
+
 def _block_running_sums(values):
     """Running sums within each block (last axis), added in order, with a leading zero: shape
     (..., n_blocks, size + 1) flattened. Short blocks add column by column (cumsum's inner loop
@@ -104,8 +126,7 @@ def prefix_absolute_errors(order, y, w):
     by_rank[1, :m] = (w * y)[by_y]
     by_rank[2, :m] = y[by_y]
     by_rank[2, m:] = y[by_y[-1]]
-    ae, median = _prefix_core(R, np.broadcast_to(by_rank[0], (L, P)), np.broadcast_to(by_rank[1], (L, P)),
-                              np.broadcast_to(by_rank[2], (L, P)), np.full((L, 1), m))
+    ae, median = _prefix_core(R, by_rank[0], by_rank[1], by_rank[2], m)
     return ae[:, :m], median[:, :m]
 
 
@@ -113,25 +134,28 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
     """:func:`prefix_absolute_errors` on lanes of their own rows: ``R`` (L, P) the rank of the row
     at each position (a power of two ``P``; lane ``l`` has ``m[l]`` rows, then phantom ranks
     ``m[l]..P-1`` in order), ``w_rank``/``wy_rank``/``y_rank`` (L, P) weight, ``w·y`` and ``y`` by
-    rank (zero weight for phantoms). Returns ``(ae, median)`` (L, P); columns ``≥ m[l]`` are junk."""
+    rank (zero weight for phantoms), or (P,) tables shared by every lane. Returns ``(ae, median)``
+    (L, max m); columns ``≥ m[l]`` are junk."""
     L, P = R.shape
     B = max(1, int(P - 1).bit_length())
     lane = np.arange(L)[:, None]
     row_base = lane * P
-    cumW = np.cumsum(np.take_along_axis(w_rank, R, axis=1), axis=1)  # sequential, like the tree's totals
-    cumWY = np.cumsum(np.take_along_axis(wy_rank, R, axis=1), axis=1)
-    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    tab_base = row_base if w_rank.ndim == 2 else 0  # per-lane tables or one shared table
     w_flat = np.ascontiguousarray(w_rank).ravel()
     wy_flat = np.ascontiguousarray(wy_rank).ravel()
-    count = np.broadcast_to(np.arange(1, P + 1), (L, P)).copy()  # rows of the current block in the prefix
+    M = int(np.max(m))  # prefixes of phantoms are not needed: state arrays (L, M)
+    cumW = np.cumsum(w_flat.take(R[:, :M] + tab_base), axis=1)  # sequential, like the tree's totals
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    count = np.broadcast_to(np.arange(1, M + 1), (L, M)).copy()  # rows of the current block in the prefix
     target = 0.5 * cumW  # remaining weight to pass
-    cur = np.zeros((L, P), dtype=np.intp)  # ranks passed so far: the median rank at the end
-    acc_w = np.zeros((L, P))  # weight and weighted y of the passed blocks
-    acc_wy = np.zeros((L, P))
-    matched = np.zeros((L, P), dtype=bool)  # the cumulative weight hit half exactly
-    prev = np.zeros((L, P), dtype=np.intp)  # after a hit: the rank it happened at
-    prev_count = np.zeros((L, P), dtype=np.intp)
-    prev_target = np.zeros((L, P))
+    cur = np.zeros((L, M), dtype=np.intp)  # ranks passed so far: the median rank at the end
+    acc_w = np.zeros((L, M))  # weight and weighted y of the passed blocks
+    acc_wy = np.zeros((L, M))
+    matched = np.zeros((L, M), dtype=bool)  # the cumulative weight hit half exactly
+    prev = np.zeros((L, M), dtype=np.intp)  # after a hit: the rank it happened at
+    prev_count = np.zeros((L, M), dtype=np.intp)
+    prev_target = np.zeros((L, M))
     upper = Rp  # level b+1 layout (one block per lane at the top)
     Rp_flat = Rp.ravel()
     for b in range(B - 1, -1, -1):
@@ -142,7 +166,7 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
         Zf = Z.ravel()
         # this level's layout and its per-block running sums in insertion order (leading zero)
         lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        flat = lower + row_base
+        flat = lower + tab_base if w_rank.ndim == 2 else lower
         Sw = _block_running_sums(w_flat.take(flat).reshape(L, P // bit, bit))
         Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
         z_base = lane * (P + 1)
@@ -174,8 +198,8 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
         upper = lower
     lo = np.where(matched, prev, cur)
     y_flat = np.ascontiguousarray(y_rank).ravel()
-    y_cur = y_flat.take(np.minimum(cur, P - 1) + row_base)
-    y_lo = y_flat.take(np.minimum(lo, P - 1) + row_base)
+    y_cur = y_flat.take(np.minimum(cur, P - 1) + tab_base)
+    y_lo = y_flat.take(np.minimum(lo, P - 1) + tab_base)
     median = np.where(lo == cur, y_cur, (y_lo + y_cur) / 2)
     ae = (cumWY - acc_wy - median * (cumW - acc_w)) + (median * acc_w - acc_wy)
     return ae, median
@@ -313,6 +337,7 @@ def _make_split(codes, rows, stats, binning, f, kind, order, ci, imp_l, imp_r, b
 
 
 _BATCH_ELEMENTS = 1 << 20
+_BATCH_MAX_ROWS = 1 << 8  # nodes of more rows are searched one at a time (batching saves only overhead)
 
 
 def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf):
@@ -330,8 +355,8 @@ def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, mi
     for P, members in sorted(buckets.items()):
         lanes_per_node = 2 * len(features)
         per_batch = max(1, _BATCH_ELEMENTS // (lanes_per_node * P))
-        if per_batch == 1 and lanes_per_node * P > 4 * _BATCH_ELEMENTS:
-            for i in members:  # a big node: the one-node search chunks its lanes itself
+        if P > _BATCH_MAX_ROWS:
+            for i in members:  # big nodes: batching saves nothing; the one-node search chunks its lanes
                 out[i] = split_absolute_error(codes, node_rows[i], features, y, stats, binning, min_samples_leaf,
                                               min_weight_leaf)
             continue
@@ -382,8 +407,9 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
         w_pos[node_of * F + j, local] = w_all[perm]
         C[node_of * F + j, local] = sub[perm, j]
     lane_node = np.repeat(np.arange(N), 2 * F)
-    ae, _ = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
-                         sizes[lane_node][:, None])
+    ae = np.zeros((L, P))
+    ae[:, : sizes.max()] = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node],
+                                        y_tab[lane_node], sizes[lane_node][:, None])[0]
     lanes = np.arange(N * F)
     fwd = (lanes // F) * (2 * F) + lanes % F
     rev = fwd + F

@@ -17,7 +17,7 @@ import heapq
 
 import numpy as np
 
-from ._absolute_error import find_split_rows, median_and_impurity, split_absolute_error_nodes
+from ._absolute_error import find_split_rows, median_and_impurity, medians_and_impurities, split_absolute_error_nodes
 from ._binning import take2d
 from ._categorical import CategoricalTreeMixin, find_split_mixed
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
@@ -424,9 +424,8 @@ class _Builder:
         level = [root]
         while level:
             todo = []
-            for rec in level:
-                r = rec["rows"]
-                median, impurity = median_and_impurity(y[r], w[r])
+            medians, impurities = medians_and_impurities(y, w, [rec["rows"] for rec in level])
+            for rec, median, impurity in zip(level, medians.tolist(), impurities.tolist()):
                 rec["value"], rec["impurity"], rec["split"] = np.array([median]), impurity, None
                 if not self._is_leaf(rec, impurity):
                     todo.append(rec)
