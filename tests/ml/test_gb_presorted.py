@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification, make_regression
 
 from groundup.ml import ensemble as gu
 from groundup.ml.ensemble import _gb
-from groundup.ml.ensemble._presorted import PresortedFeatures, grow_tree
+from groundup.ml.ensemble._presorted import PresortedFeatures, grow_tree, sync_exact_bin_thresholds
 from groundup.ml.tree._binning import bin_features
 from groundup.ml.tree._criterion import FriedmanMSE, SquaredError
 from groundup.ml.tree._tree import _Builder
@@ -40,6 +40,7 @@ def test_presorted_tree_is_the_reference_tree(crit, weights, depth, leaf):
     ref_builder = _Builder(binning, crit(), max_depth=depth, min_samples_leaf=leaf, splitter="sort")
     ref_builder.levelwise = False
     ref, ref_rows = ref_builder.build(stats)
+    sync_exact_bin_thresholds(ref, binning)
     keep = None if weights == "unit" else w != 0
     tree, leaf_of = grow_tree(PresortedFeatures(binning), stats, crit(), max_depth=depth, min_samples_leaf=leaf,
                               keep=keep, unit_weight=weights == "unit")
@@ -62,6 +63,7 @@ def test_presorted_tree_respects_min_impurity_decrease_and_min_samples_split():
         ref_builder = _Builder(binning, SquaredError(), max_depth=4, splitter="sort", **kw)
         ref_builder.levelwise = False
         ref, _ = ref_builder.build(stats)
+        sync_exact_bin_thresholds(ref, binning)
         tree, _ = grow_tree(PresortedFeatures(binning), stats, SquaredError(), max_depth=4, unit_weight=True, **kw)
         _assert_same_tree(tree, ref)
         assert 3 <= tree.node_count < 31

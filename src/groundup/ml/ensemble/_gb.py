@@ -41,7 +41,7 @@ from groundup.ml.validation import (
 from . import _losses
 from ._hist_grower import HistData
 from ._hist_grower import grow_tree as grow_hist_tree
-from ._presorted import PresortedFeatures, grow_tree
+from ._presorted import PresortedFeatures, grow_tree, sync_exact_bin_thresholds
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
            "HistGradientBoostingRegressor"]
@@ -78,7 +78,7 @@ class _BoostingCommon(BaseEstimator):
             Y = np.eye(self.n_classes_)[y_enc]
             return Y, _losses.MultinomialLogLoss(self.n_classes_), y_enc
         losses = {"squared_error": _losses.SquaredError, "absolute_error": _losses.AbsoluteError,
-                  "huber": lambda: _losses.Huber(self.alpha)}
+                  "huber": lambda: _losses.Huber(self.alpha), "quantile": lambda: _losses.Quantile(self.alpha)}
         if self.loss not in self._losses_allowed:
             raise ValueError(hint(f"{type(self).__name__}: unknown loss={self.loss!r}",
                                   f"choose one of {list(self._losses_allowed)}"))
@@ -153,11 +153,12 @@ class _ProbaMixin:
             yield self._proba_from_raw(F)
 
 
-def _line_search(tree, loss, K, leaf, y, F, r, w, learning_rate):
-    """Set every leaf of ``tree`` to ``η`` times the loss's optimal constant on its rows (``leaf[i]``
-    is row ``i``'s leaf, ``-1`` for unused rows): one ``bincount`` per sum for the log-losses
-    (Newton step ``Σw·r / Σw·p(1-p)``; Friedman's ``(K-1)/K · Σw·r / Σw·|r|(1-|r|)`` for K classes) and
-    squared error (``Σw·r / Σw``); a loop over leaves for the median-based losses."""
+def _line_search(tree, loss, K, k, leaf, y, F, r, w, learning_rate):
+    """Set every leaf of ``tree`` (class ``k``'s tree) to ``η`` times the loss's optimal constant on
+    its rows (``leaf[i]`` is row ``i``'s leaf, ``-1`` for unused rows): one ``bincount`` per sum for
+    the log-losses (Newton step ``Σw·r / Σw·p(1-p)`` with ``p = y - r``; Friedman's
+    ``(K-1)/K · Σw·r / Σw·p(1-p)`` for K classes) and squared error (``Σw·r / Σw``); a loop over
+    leaves for the quantile-based losses."""
     is_leaf = tree.children_left == -1
     used = leaf >= 0
     idx, wu, ru = leaf[used], w[used], r[used]
@@ -165,8 +166,8 @@ def _line_search(tree, loss, K, leaf, y, F, r, w, learning_rate):
     if K > 1 or isinstance(loss, (_losses.BinaryLogLoss, _losses.SquaredError)):
         num = np.bincount(idx, weights=wu * ru, minlength=size)
         if K > 1:
-            a = np.abs(ru)
-            den = np.bincount(idx, weights=wu * a * (1 - a), minlength=size)
+            p = y[used, k] - ru
+            den = np.bincount(idx, weights=wu * p * (1 - p), minlength=size)
             scale = (K - 1) / K
         elif isinstance(loss, _losses.BinaryLogLoss):
             p = y[used] - ru
@@ -204,6 +205,13 @@ class BaseGradientBoosting(_BoostingCommon):
     def _n_iter_param(self):
         return self.n_estimators
 
+    @staticmethod
+    def _inbag_mask(n, n_inbag, rng):
+        """Stage's subsample: a boolean mask with ``n_inbag`` rows drawn without replacement."""
+        inbag = np.zeros(n, dtype=bool)
+        inbag[rng.choice(n, n_inbag, replace=False)] = True
+        return inbag
+
     def fit(self, X, y, sample_weight=None):
         """Fit ``n_estimators`` stages of residual-fitting regression trees."""
         self._check_common()
@@ -223,7 +231,8 @@ class BaseGradientBoosting(_BoostingCommon):
         n = len(train)
         max_features = resolve_max_features(self.max_features, X.shape[1], type(self).__name__)
         binning = bin_features(Xt, max_bins=self.max_bins)
-        self._baseline = loss.init(yt, wt)
+        # no sample weights: the quantile losses start from np.percentile (interpolated), as scikit-learn
+        self._baseline = loss.init(yt, None if sample_weight is None else wt)
         K = len(self._baseline)
         F = np.tile(self._baseline, (n, 1))
         Fv = np.tile(self._baseline, (len(val), 1)) if val is not None else None
@@ -241,11 +250,10 @@ class BaseGradientBoosting(_BoostingCommon):
         for _ in range(self.n_estimators):
             inbag = np.ones(n, dtype=bool)
             if self.subsample < 1.0:
-                inbag = np.zeros(n, dtype=bool)
-                inbag[rng.choice(n, max(1, int(self.subsample * n)), replace=False)] = True
+                inbag = self._inbag_mask(n, max(1, int(self.subsample * n)), rng)
             w = np.where(inbag, wt, 0.0)
             if K == 1:
-                grad, _ = loss.gradient_hessian(yt, F)
+                grad, _ = loss.gradient_hessian(yt, F, wt)  # Huber's δ: over all training rows
                 residuals = [-grad]
             else:
                 G, _ = loss.gradient_hessian_all(yt, F)
@@ -262,7 +270,7 @@ class BaseGradientBoosting(_BoostingCommon):
                                            min_samples_leaf=self.min_samples_leaf,
                                            min_impurity_decrease=self.min_impurity_decrease, keep=keep,
                                            unit_weight=unit)
-                    _line_search(tree, loss, K, leaf, yt, F, r, w, self.learning_rate)
+                    _line_search(tree, loss, K, k, leaf, yt, F, r, w, self.learning_rate)
                     if keep is not None and not keep.all():
                         out = ~keep
                         leaf[out] = tree.apply_binned(binning.codes[out], None)
@@ -274,12 +282,14 @@ class BaseGradientBoosting(_BoostingCommon):
                                        max_leaf_nodes=self.max_leaf_nodes,
                                        min_impurity_decrease=self.min_impurity_decrease, rng=rng)
                     tree, leaf_rows = builder.build(stats)
+                    if self.max_bins is None:  # out-of-bag rows follow the thresholds
+                        sync_exact_bin_thresholds(tree, binning)
                     # line search per leaf: the loss's own optimal constant (Newton step for log-loss)
                     for node, rows in leaf_rows.items():
                         if K == 1:
                             v = loss.leaf_value(yt[rows], F[rows], r[rows], w[rows])
                         else:
-                            v = loss.leaf_value_k(r[rows], w[rows], K)
+                            v = loss.leaf_value_k(yt[rows, k], r[rows], w[rows], K)
                         tree.value[node, 0, 0] = v * self.learning_rate
                     leaves = tree.apply_binned(binning.codes, missing)
                     F[:, k] += tree.value[leaves, 0, 0]
@@ -362,10 +372,12 @@ class GradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseGradientBoost
 
 class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
     """Gradient boosting for regression: residuals ``-∂L/∂F`` of squared error (``y - F``),
-    absolute error (``sign(y - F)``, leaves set to medians) or Huber loss; ``F ← F + η·h``."""
+    absolute error (``sign(y - F)``, leaves set to the median of ``y - F``), Huber loss (``y - F``
+    clipped at ``δ``, the ``alpha``-quantile of ``|y - F|``) or quantile loss (``α`` or ``α - 1``,
+    leaves set to the ``alpha``-quantile of ``y - F``); ``F ← F + η·h``."""
 
     _is_classifier = False
-    _losses_allowed = ("squared_error", "absolute_error", "huber")
+    _losses_allowed = ("squared_error", "absolute_error", "huber", "quantile")
 
     def __init__(self, *, loss="squared_error", learning_rate=0.1, n_estimators=100, subsample=1.0,
                  criterion="friedman_mse", min_samples_split=2, min_samples_leaf=1, max_depth=3,

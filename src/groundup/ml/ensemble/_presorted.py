@@ -117,6 +117,19 @@ def _best_cuts(O, C, seg_start, seg_len, totals, wr_row, w_row, unit, friedman, 
     return has, feat_at[first], first
 
 
+def sync_exact_bin_thresholds(tree, binning):
+    """Set each split's ``bin_threshold`` to the largest exact code of its feature whose value is
+    ``≤ threshold``. A builder stores the node's own left-most cut code; codes between the node's
+    neighbouring values (rows outside the tree's sample, e.g. out of bag, or rows of other nodes)
+    then take the side ``x ≤ t`` gives them, so ``Tree.apply_binned`` on the training codes agrees
+    with ``Tree.apply`` on the values. Exact codes only (one value per code)."""
+    for node in np.flatnonzero(tree.children_left != -1).tolist():
+        f, b = tree.feature[node], tree.bin_threshold[node]
+        above = binning.upper[f, b + 1 : binning.n_bins_feature[f]]
+        tree.bin_threshold[node] = b + int(np.searchsorted(above, tree.threshold[node], side="right"))
+    return tree
+
+
 def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samples_leaf=1,
               min_impurity_decrease=0.0, keep=None, unit_weight=False):
     """Grow one exact regression tree level by level on presorted features.
@@ -231,4 +244,5 @@ def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samp
     tree = tree._finalize()
     pre_num = _preorder(tree)
     _renumber(tree, pre_num)
+    sync_exact_bin_thresholds(tree, binning)
     return tree, np.where(leaf >= 0, pre_num[np.maximum(leaf, 0)], -1)

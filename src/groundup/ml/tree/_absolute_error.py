@@ -47,6 +47,28 @@ def median_and_impurity(y, w):
     return m, float(np.sum(w * np.abs(y - m)) / np.sum(w))
 
 
+def medians_and_impurities(y, w, node_rows):
+    """:func:`median_and_impurity` of many nodes, the nodes of one size at a time: the same sorts,
+    running sums and row sums, so the same numbers."""
+    sizes = np.array([len(r) for r in node_rows])
+    medians, impurities = np.empty(len(node_rows)), np.empty(len(node_rows))
+    for m in np.unique(sizes).tolist():
+        idx = np.flatnonzero(sizes == m)
+        rows = np.stack([node_rows[i] for i in idx.tolist()])
+        Y, W = y[rows], w[rows]
+        order = np.argsort(Y, axis=1, kind="stable")
+        ys = np.take_along_axis(Y, order, axis=1)
+        cw = np.cumsum(np.take_along_axis(W, order, axis=1), axis=1)
+        half = 0.5 * cw[:, -1:]
+        lo = np.minimum((cw < half).sum(axis=1), m - 1)  # searchsorted(cw, half, "left")
+        hi = np.minimum((cw <= half).sum(axis=1), m - 1)  # ... "right"
+        at = np.arange(len(idx))
+        med = np.where(lo == hi, ys[at, lo], (ys[at, lo] + ys[at, hi]) / 2.0)
+        medians[idx] = med
+        impurities[idx] = np.sum(W * np.abs(Y - med[:, None]), axis=1) / np.sum(W, axis=1)
+    return medians, impurities
+
+
 def _block_running_sums(values):
     """Running sums within each block (last axis), added in order, with a leading zero: shape
     (..., n_blocks, size + 1) flattened. Short blocks add column by column (cumsum's inner loop
@@ -93,31 +115,49 @@ def prefix_absolute_errors(order, y, w):
     by_y = np.argsort(y, kind="stable")
     rank = np.empty(m, dtype=np.intp)
     rank[by_y] = np.arange(m)
-    ys = y[by_y]
-    R = rank[order]
-    cumW = np.cumsum(w[order], axis=1)  # sequential, like the tree's running totals
-    cumWY = np.cumsum((w * y)[order], axis=1)
     B = max(1, int(m - 1).bit_length())
     P = 1 << B
     # pad the ranks to a power of two with weightless "phantom" ranks placed after every row
-    Rp = np.empty((L, P), dtype=np.int16 if P <= 1 << 15 else np.int32)
-    Rp[:, :m] = R
-    Rp[:, m:] = np.arange(m, P)
-    w_rank = np.zeros((2, P))
-    w_rank[0, :m] = w[by_y]
-    w_rank[1, :m] = (w * y)[by_y]
-    count = np.broadcast_to(np.arange(1, m + 1), (L, m)).copy()  # rows of the current block in the prefix
-    target = 0.5 * cumW  # remaining weight to pass
-    cur = np.zeros((L, m), dtype=np.intp)  # ranks passed so far: the median rank at the end
-    acc_w = np.zeros((L, m))  # weight and weighted y of the passed blocks
-    acc_wy = np.zeros((L, m))
-    matched = np.zeros((L, m), dtype=bool)  # the cumulative weight hit half exactly
-    prev = np.zeros((L, m), dtype=np.intp)  # after a hit: the rank it happened at
-    prev_count = np.zeros((L, m), dtype=np.intp)
-    prev_target = np.zeros((L, m))
-    upper = Rp  # level b+1 layout (one block per lane at the top)
+    R = np.empty((L, P), dtype=np.intp)
+    R[:, :m] = rank[order]
+    R[:, m:] = np.arange(m, P)
+    by_rank = np.zeros((3, P))
+    by_rank[0, :m] = w[by_y]
+    by_rank[1, :m] = (w * y)[by_y]
+    by_rank[2, :m] = y[by_y]
+    by_rank[2, m:] = y[by_y[-1]]
+    ae, median = _prefix_core(R, by_rank[0], by_rank[1], by_rank[2], m)
+    return ae[:, :m], median[:, :m]
+
+
+def _prefix_core(R, w_rank, wy_rank, y_rank, m):
+    """:func:`prefix_absolute_errors` on lanes of their own rows: ``R`` (L, P) the rank of the row
+    at each position (a power of two ``P``; lane ``l`` has ``m[l]`` rows, then phantom ranks
+    ``m[l]..P-1`` in order), ``w_rank``/``wy_rank``/``y_rank`` (L, P) weight, ``w·y`` and ``y`` by
+    rank (zero weight for phantoms), or (P,) tables shared by every lane. Returns ``(ae, median)``
+    (L, max m); columns ``≥ m[l]`` are junk."""
+    L, P = R.shape
+    B = max(1, int(P - 1).bit_length())
     lane = np.arange(L)[:, None]
-    Rp_flat, row_base = Rp.ravel(), lane * P
+    row_base = lane * P
+    tab_base = row_base if w_rank.ndim == 2 else 0  # per-lane tables or one shared table
+    w_flat = np.ascontiguousarray(w_rank).ravel()
+    wy_flat = np.ascontiguousarray(wy_rank).ravel()
+    M = int(np.max(m))  # prefixes of phantoms are not needed: state arrays (L, M)
+    cumW = np.cumsum(w_flat.take(R[:, :M] + tab_base), axis=1)  # sequential, like the tree's totals
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    count = np.broadcast_to(np.arange(1, M + 1), (L, M)).copy()  # rows of the current block in the prefix
+    target = 0.5 * cumW  # remaining weight to pass
+    cur = np.zeros((L, M), dtype=np.intp)  # ranks passed so far: the median rank at the end
+    acc_w = np.zeros((L, M))  # weight and weighted y of the passed blocks
+    acc_wy = np.zeros((L, M))
+    matched = np.zeros((L, M), dtype=bool)  # the cumulative weight hit half exactly
+    prev = np.zeros((L, M), dtype=np.intp)  # after a hit: the rank it happened at
+    prev_count = np.zeros((L, M), dtype=np.intp)
+    prev_target = np.zeros((L, M))
+    upper = Rp  # level b+1 layout (one block per lane at the top)
+    Rp_flat = Rp.ravel()
     for b in range(B - 1, -1, -1):
         bit = 1 << b
         # left-half counts in the upper level: running number of rows whose rank has bit b clear
@@ -126,8 +166,9 @@ def prefix_absolute_errors(order, y, w):
         Zf = Z.ravel()
         # this level's layout and its per-block running sums in insertion order (leading zero)
         lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        Sw = _block_running_sums(w_rank[0].take(lower).reshape(L, P // bit, bit))
-        Swy = _block_running_sums(w_rank[1].take(lower).reshape(L, P // bit, bit))
+        flat = lower + tab_base if w_rank.ndim == 2 else lower
+        Sw = _block_running_sums(w_flat.take(flat).reshape(L, P // bit, bit))
+        Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
         z_base = lane * (P + 1)
         s_base = lane * ((P // bit) * (bit + 1))
 
@@ -156,7 +197,10 @@ def prefix_absolute_errors(order, y, w):
         count = np.where(move, count - c_left, c_left)
         upper = lower
     lo = np.where(matched, prev, cur)
-    median = np.where(lo == cur, ys[cur], (ys[lo] + ys[cur]) / 2)
+    y_flat = np.ascontiguousarray(y_rank).ravel()
+    y_cur = y_flat.take(np.minimum(cur, P - 1) + tab_base)
+    y_lo = y_flat.take(np.minimum(lo, P - 1) + tab_base)
+    median = np.where(lo == cur, y_cur, (y_lo + y_cur) / 2)
     ae = (cumWY - acc_wy - median * (cumW - acc_w)) + (median * acc_w - acc_wy)
     return ae, median
 
@@ -261,6 +305,13 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
     if best is None:
         return None
     (f, kind, order), ci, imp_l, imp_r = best
+    return _make_split(codes, rows, stats, binning, f, kind, order, ci, imp_l, imp_r, best_value)
+
+
+def _make_split(codes, rows, stats, binning, f, kind, order, ci, imp_l, imp_r, best_value):
+    """The :class:`Split` that cuts lane ``order`` (of feature ``f``) after position ``ci``."""
+    m = len(rows)
+    miss = binning.missing_code if binning.has_missing else None
     left_rows = np.zeros(m, dtype=bool)
     left_rows[order[: ci + 1]] = True
     L = stats[rows[left_rows]].sum(axis=0)
@@ -283,6 +334,117 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
         threshold = (binning.upper[f, b] + binning.lower[f, c_next]) / 2.0
     return Split(f, int(b), float(threshold), missing_left, best_value, L, R, cat_left=cat_left,
                  child_impurity=(imp_l, imp_r))
+
+
+_BATCH_ELEMENTS = 1 << 20
+_BATCH_MAX_ROWS = 1 << 8  # nodes of more rows are searched one at a time (batching saves only overhead)
+
+
+def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf):
+    """:func:`split_absolute_error` for many nodes at once (ordered features without missing
+    values): the lanes of every node whose row count rounds up to the same power of two go through
+    one :func:`_prefix_core` pass, and each node's best cut is read off in one vectorised scan — the
+    same splits, bit for bit, without a few dozen NumPy calls per node. Returns one split (or
+    ``None``) per node."""
+    out = [None] * len(node_rows)
+    buckets = {}
+    for i, rows in enumerate(node_rows):
+        m = len(rows)
+        if m >= 2:
+            buckets.setdefault(1 << max(1, int(m - 1).bit_length()), []).append(i)
+    for P, members in sorted(buckets.items()):
+        lanes_per_node = 2 * len(features)
+        per_batch = max(1, _BATCH_ELEMENTS // (lanes_per_node * P))
+        if P > _BATCH_MAX_ROWS:
+            for i in members:  # big nodes: batching saves nothing; the one-node search chunks its lanes
+                out[i] = split_absolute_error(codes, node_rows[i], features, y, stats, binning, min_samples_leaf,
+                                              min_weight_leaf)
+            continue
+        for start in range(0, len(members), per_batch):
+            batch = members[start : start + per_batch]
+            for i, split in zip(batch, _split_batch(codes, [node_rows[i] for i in batch], features, y, stats,
+                                                    binning, min_samples_leaf, min_weight_leaf, P)):
+                out[i] = split
+    return out
+
+
+def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf, P):
+    """Best cut of each node of a batch (every node has at most ``P`` rows): lanes ``(node, feature)``
+    forward and reversed, built for all nodes with one stable sort per feature, searched by one
+    :func:`_prefix_core` pass. A feature constant in a node gets a lane with no valid cut."""
+    N, F = len(node_rows), len(features)
+    sizes = np.array([len(r) for r in node_rows])
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows_all = np.concatenate(node_rows)
+    T = len(rows_all)
+    node_of = np.repeat(np.arange(N), sizes)
+    local = np.arange(T) - start[node_of]  # position of each row in its node's row list
+    y_all, w_all = y[rows_all], stats[rows_all, 1]
+    # node-local ranks of y (stable: ties by position, as one node's argsort)
+    by_y = np.lexsort((y_all, node_of))
+    rank = np.empty(T, dtype=np.intp)
+    rank[by_y] = local
+    slot = node_of[by_y] * P + local  # (node, rank) in tables of P ranks per node
+    w_tab, wy_tab, y_tab = np.zeros(N * P), np.zeros(N * P), np.empty(N * P)
+    w_tab[slot], wy_tab[slot], y_tab[slot] = w_all[by_y], (w_all * y_all)[by_y], y_all[by_y]
+    y_tab = y_tab.reshape(N, P)
+    pad = np.arange(P)[None, :] >= sizes[:, None]
+    y_tab[pad] = np.repeat(y_tab[np.arange(N), sizes - 1], P - sizes)  # phantoms: the largest y
+    # each feature's rows sorted within their node (stable: ties by position)
+    sub = codes[rows_all][:, features]
+    L = 2 * N * F
+    R = np.broadcast_to(np.arange(P), (L, P)).copy()  # phantom ranks m..P-1 after the rows
+    w_pos = np.zeros((N * F, P))
+    C = np.full((N * F, P), -1, dtype=np.intp)
+    orders = np.empty((F, T), dtype=np.intp)
+    for j in range(F):
+        # perm[t] for t in node i's segment: its rows by code; ``local[t]`` is then the position
+        perm = np.lexsort((sub[:, j], node_of))
+        orders[j] = local[perm]  # node-local row ids in sorted order
+        fwd_lane = node_of * (2 * F) + j
+        R[fwd_lane, local] = rank[perm]
+        R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
+        w_pos[node_of * F + j, local] = w_all[perm]
+        C[node_of * F + j, local] = sub[perm, j]
+    lane_node = np.repeat(np.arange(N), 2 * F)
+    ae = np.zeros((L, P))
+    ae[:, : sizes.max()] = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node],
+                                        y_tab[lane_node], sizes[lane_node][:, None])[0]
+    lanes = np.arange(N * F)
+    fwd = (lanes // F) * (2 * F) + lanes % F
+    rev = fwd + F
+    m_of = np.repeat(sizes, F)[:, None]
+    w_node = np.repeat(np.bincount(node_of, weights=w_all, minlength=N), F)[:, None]
+    pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
+    ae_left = ae[fwd, : P - 1]
+    ae_right = np.take_along_axis(ae[rev], np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
+    w_left = np.cumsum(w_pos, axis=1)[:, : P - 1]
+    w_right = w_node - w_left
+    valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
+    n_left = pos + 1
+    valid &= (n_left >= min_samples_leaf) & (m_of - n_left >= min_samples_leaf)
+    valid &= (w_left >= min_weight_leaf) & (w_right >= min_weight_leaf) if min_weight_leaf > 0 else \
+        (w_left > 0) & (w_right > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        imp_left, imp_right = ae_left / w_left, ae_right / w_right
+        proxy = -w_right * imp_right - w_left * imp_left
+    proxy = np.where(valid, proxy, -np.inf)
+    lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
+    lane_best = proxy[lanes, lane_pos].reshape(N, F)
+    best_f = np.argmax(lane_best, axis=1)  # first feature with the node's best cut
+    results = []
+    for i in range(N):
+        j = int(best_f[i])
+        best = lane_best[i, j]
+        if not np.isfinite(best):
+            results.append(None)
+            continue
+        li = i * F + j
+        ci = int(lane_pos[li])
+        order = orders[j, start[i] : start[i] + sizes[i]]
+        results.append(_make_split(codes, node_rows[i], stats, binning, int(features[j]), 0, order, ci,
+                                   float(imp_left[li, ci]), float(imp_right[li, ci]), float(best)))
+    return results
 
 
 # -- the builder's side ----------------------------------------------------------------------------

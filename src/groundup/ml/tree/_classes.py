@@ -401,8 +401,8 @@ class DecisionTreeRegressor(RegressorMixin, BaseDecisionTree):
     boosting's default). ``criterion="absolute_error"`` minimises ``Σ_L w|y - m_L| + Σ_R w|y - m_R|``
     with ``m`` the weighted median, which a leaf then predicts (the impurity is the mean absolute
     deviation from it); it finds every prefix median of a sorted feature at once by a vectorised
-    binary search over the ranks of ``y`` (:mod:`._absolute_error`), ``O(n log² n)`` per node.
-    Splitters and missing values as in :class:`DecisionTreeClassifier`.
+    binary search over the ranks of ``y`` (:mod:`._absolute_error`), ``O(n log² n)`` per node, all
+    nodes of a depth in one pass when every feature is tried in every node. Splitters and missing values as in :class:`DecisionTreeClassifier`.
 
     ``categorical_features``: as in :class:`DecisionTreeClassifier`; the categories are sorted by
     their mean target, which gives the optimal subset for squared error (Breiman), and by their

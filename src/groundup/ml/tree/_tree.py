@@ -17,7 +17,7 @@ import heapq
 
 import numpy as np
 
-from ._absolute_error import find_split_rows, median_and_impurity
+from ._absolute_error import find_split_rows, median_and_impurity, medians_and_impurities, split_absolute_error_nodes
 from ._binning import take2d
 from ._categorical import CategoricalTreeMixin, find_split_mixed
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
@@ -405,6 +405,70 @@ class _Builder:
             return False
         return self.splitter == "random" or 4 * self.max_features <= self.n_features
 
+    def _use_rows_levelwise(self):
+        """Absolute error searches every node of a depth at once when nothing in the search is
+        random or node-specific (all features, ordered, no missing values, depth-first growth)."""
+        return (self.levelwise and getattr(self.criterion, "row_based", False) and self.splitter != "random"
+                and self._all_features() and self.max_leaf_nodes is None and not self.binning.has_missing
+                and self.categorical is None and not self.edge_thresholds)
+
+    def _build_rows_levelwise(self, rows, n_outputs, n_values):
+        """The depth-first tree of a row-based criterion, found a depth at a time: each level's
+        splits come from one batched search (:func:`split_absolute_error_nodes`), then the nodes are
+        numbered depth first, as :meth:`build` numbers them."""
+        y, w = self.criterion.y, self.stats[:, 1]
+        codes = self.binning.codes
+        root = self._make_record(rows, 0, None, False)
+        self.total_weight = root["weight"]
+        features = self._candidate_features(rows)
+        level = [root]
+        while level:
+            todo = []
+            medians, impurities = medians_and_impurities(y, w, [rec["rows"] for rec in level])
+            for rec, median, impurity in zip(level, medians.tolist(), impurities.tolist()):
+                rec["value"], rec["impurity"], rec["split"] = np.array([median]), impurity, None
+                if not self._is_leaf(rec, impurity):
+                    todo.append(rec)
+            found = [None] * len(todo)
+            if todo and len(features):
+                found = split_absolute_error_nodes(codes, [rec["rows"] for rec in todo], features, y, self.stats,
+                                                   self.binning, self.min_samples_leaf, self.min_weight_leaf)
+            level = []
+            for rec, split in zip(todo, found):
+                if split is None:
+                    continue
+                total, impurity = rec["total"], rec["impurity"]
+                wt, wl, wr = (float(self.criterion.weight(t)) for t in (total, split.left_stats, split.right_stats))
+                il, ir = split.child_impurity
+                gain = wt / self.total_weight * (impurity - wl / wt * il - wr / wt * ir)
+                rec["improvement"] = float(gain)
+                if gain + _EPSILON < self.min_impurity_decrease or (self._never_pure and gain <= 0):
+                    continue
+                rec["split"] = split
+                r = rec["rows"]
+                go_left = codes[r, split.feature] <= split.bin
+                rec["missing_left"] = int(go_left.sum() * 2 > len(r))
+                depth = rec["depth"] + 1
+                rec["children"] = (self._make_record(r[go_left], depth, None, True, split.left_stats),
+                                   self._make_record(r[~go_left], depth, None, False, split.right_stats))
+                level.extend(rec["children"])
+        self.tree = Tree(self.n_features, n_outputs, n_values)
+        self.leaf_rows = {}
+        stack = [(root, None, False)]
+        while stack:
+            rec, parent, is_left = stack.pop()
+            node = self.tree._add_node(parent, is_left, len(rec["rows"]), rec["weight"], rec["impurity"],
+                                       rec["value"], rec["total"])
+            if rec["split"] is None:
+                self.leaf_rows[node] = rec["rows"]
+                continue
+            self.tree._set_split(node, rec["split"])
+            self.tree._lists["missing_go_to_left"][node] = rec["missing_left"]
+            left, right = rec["children"]
+            stack.append((right, node, False))
+            stack.append((left, node, True))
+        return self.tree._finalize(), self.leaf_rows
+
     def build(self, stats, n_outputs=1, never_pure=False, rows=None):
         """Grow the tree on per-sample statistics ``stats`` (n, S) over ``rows`` (default: all rows
         of non-zero weight, like scikit-learn, which drops zero-weight samples)."""
@@ -420,6 +484,8 @@ class _Builder:
             self.tree, self.leaf_rows = build_levelwise(self, stats, rows, self.want_leaf_rows)
             return self.tree, self.leaf_rows
         n_values = len(self.criterion.value(stats[:1].sum(axis=0)).ravel())
+        if self._use_rows_levelwise():
+            return self._build_rows_levelwise(rows, n_outputs, n_values)
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}
         root = self._make_record(rows, 0, None, False)
