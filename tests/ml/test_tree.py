@@ -273,10 +273,14 @@ def test_take2d_equals_fancy_indexing():
 
 
 @pytest.mark.parametrize("min_samples_leaf", [1, 3])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, monkeypatch):
+@pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
-    # with many ties: the radix finder's integer running sums must give the sorted finder's tree
+    # with many ties: the radix finder's integer running sums and the histogram finder's (every
+    # node, the large ones, none) must give the sorted finder's tree
     import groundup.ml.tree._levelwise as lw
+
+    monkeypatch.setattr(lw, "_HIST_ROWS_PER_CELL", hist_rows)
 
     rng = np.random.default_rng(0)
     n, p = 1500, 40

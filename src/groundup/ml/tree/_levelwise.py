@@ -255,6 +255,10 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 # -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
 
 _RADIX_ROWS = 8192  # rows per chunk of nodes (the (q, rows) temporaries stay within the caches)
+# a node with at least this many rows per (code, class) cell is searched through histograms: the
+# class weights per (feature, code) from one bincount, instead of sorting its rows per feature
+_HIST_ROWS_PER_CELL = 0.25
+_HIST_ELEMENTS = 1 << 21  # (candidate, node, code, class) cells per histogram chunk
 
 
 def radix_applies(b, stats):
@@ -283,33 +287,144 @@ def _chunks(seg_len, max_rows, max_nodes):
 
 
 def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
-    """Best Gini cut per node, the same as :func:`_best_sorted` (same scores bit for bit, same ties),
-    with two 16-bit radix sorts per candidate column instead of a comparison sort and no per-class
-    arrays per row.
+    """Best Gini cut per node on at most 256 codes with integer weights, the same as
+    :func:`_best_sorted` (same scores bit for bit, same ties), without a comparison sort.
 
     ``order`` lists the level's rows node after node, ``cls_lvl`` and ``w_lvl`` their classes (as
-    ``uint16``) and integer weights.
-    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
-    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). The Gini
-    score of a cut needs ``Σ_c L_c²`` and ``Σ_c T_c·L_c`` (``T`` the node's class totals), which are
-    running sums over the sorted rows of a single number each: moving a row of class ``c`` and
-    weight ``w`` to the left child adds ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its
-    class already on the left) and ``w·T_c`` to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a
-    second stable sort by ``node·C + class``: within a class the rows keep their code order, so a
-    running sum of the weights gives it. Then, at every cut (the code changes inside a node),
+    ``uint16``) and integer weights. Large nodes (many rows per (code, class) cell) go to
+    :func:`_hist_nodes` (class histograms per feature and code), the others to
+    :func:`_radix_nodes` (16-bit radix sorts of their rows per feature). Both score a cut from
+    ``Σ_c L_c²``, ``Σ_c T_c·L_c`` and ``w_L``, exact integers, as
 
         score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
 
-    all sums exact integers (integer weights), so the score equals the reference's bit for bit.
+    so the score equals the reference's bit for bit.
     """
     m, q = feats.shape
-    p = b.binning.codes.shape[1]
-    flat_codes = b.binning.codes.ravel()
     C = totals.shape[1] - 1
-    best_val = np.zeros(m)  # a Gini score is > 0: 0 means no allowed cut
-    best_feat = np.zeros(m, dtype=np.intp)
-    best_bin = np.zeros(m, dtype=np.intp)
-    best_next = np.zeros(m, dtype=np.intp)
+    cols = b.binning.columns()
+    n_total = cols.shape[1]
+    best = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
+    for sel, finder in ((big, _hist_nodes), (~big, _radix_nodes)):
+        if not sel.any():
+            continue
+        if sel.all():
+            found = finder(b, order, seg_len, feats, totals, cls_lvl, w_lvl)
+            for dst, src in zip(best, found):
+                dst[:] = src
+            continue
+        rows = np.repeat(sel, seg_len)
+        found = finder(b, order[rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
+        for dst, src in zip(best, found):
+            dst[sel] = src
+    best_val, best_feat, best_bin, best_next = best
+    has = best_val > 0  # a Gini score is > 0: 0 means no allowed cut
+    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
+    # the left child's statistics: count and class weights of the rows going left
+    row_node = np.repeat(np.arange(m), seg_len)
+    go_left = cols.ravel().take(best_feat.take(row_node) * n_total + order) <= best_bin.take(row_node)
+    L = np.zeros((m, C + 1))
+    L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
+    L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
+    return has, best_feat, best_bin, thr, L
+
+
+def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut of large nodes from class histograms: per (candidate, node, code, class) the
+    weight ``H`` of the node's rows with that code and class (one ``bincount``), and per
+    (candidate, node, code) their number ``N``. A cut after code ``t`` sends codes ``<= t`` left:
+    ``L_c(t) = Σ_{code <= t} H`` (a running sum over codes), ``w_L = Σ_c L_c``, ``n_L = Σ_{code <= t} N``.
+    It is a cut between distinct values when code ``t`` occurs in the node (``N > 0``) and rows remain
+    on the right. Ties go to the smallest ``n_L`` (the earliest sorted position), then the earliest
+    candidate, as in the sorted finder. Returns (score, feature, code, next code) per node."""
+    m, q = feats.shape
+    nb = b.binning.n_bins
+    cols = b.binning.columns()
+    n_total = cols.shape[1]
+    C = totals.shape[1] - 1
+    msl, mwl = b.min_samples_leaf, b.min_weight_leaf
+    out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    per = max(1, _HIST_ELEMENTS // (q * nb * C))
+    T_all = totals[:, 1:]
+    for a in range(0, m, per):
+        z = min(m, a + per)
+        mc = z - a
+        r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
+        nc = r1 - r0
+        lens = seg_len[a:z]
+        nl = np.repeat(np.arange(mc), lens)
+        idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
+        idx *= n_total
+        idx += order[r0:r1][None, :]
+        cell = cols.ravel().take(idx).astype(np.intp)  # the code, then its cell (candidate, node, code)
+        cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
+        N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
+        cell *= C
+        cell += cls_lvl[r0:r1][None, :]
+        H = np.bincount(cell.ravel(), weights=np.tile(w_lvl[r0:r1].astype(np.float64), q),
+                        minlength=q * mc * nb * C).reshape(q, mc, nb, C)
+        np.cumsum(H, axis=2, out=H)  # L_c(t)
+        T = T_all[a:z]
+        A = H.sum(axis=3)  # w_L
+        Q = np.einsum("kmtc,kmtc->kmt", H, H)  # Σ_c L_c²
+        P = np.einsum("kmtc,mc->kmt", H, T)  # Σ_c T_c L_c
+        Wn = T.sum(axis=1)
+        ST2 = np.einsum("mc,mc->m", T, T)
+        nL = np.cumsum(N, axis=2)
+        cut = N > 0
+        cut &= nL >= msl
+        cut &= (lens[None, :, None] - nL) >= max(msl, 1)
+        R = Wn[None, :, None] - A
+        if mwl > 0:
+            cut &= (A >= mwl) & (R >= mwl)
+        SR = ST2[None, :, None] - 2 * P
+        SR += Q
+        np.maximum(R, 1, out=R)
+        np.maximum(A, 1, out=A)  # finite everywhere (a real cut has w_L, w_R >= 1)
+        score = Q / A
+        score += SR / R
+        score *= cut
+        top = score.max(axis=(0, 2))  # (mc,)
+        # ties: the smallest n_L, then the earliest candidate
+        tie = np.where(score == np.where(top > 0, top, -1.0)[None, :, None],
+                       nL * q + np.arange(q)[:, None, None], np.iinfo(np.intp).max)
+        flat = tie.transpose(1, 0, 2).reshape(mc, q * nb)
+        w = np.argmin(flat, axis=1)
+        k, t = w // nb, w % nb
+        r = np.arange(mc)
+        later = (N[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
+        ok = top > 0
+        gn = np.arange(a, z)[ok]
+        out[0][gn] = top[ok]
+        out[1][gn] = feats[gn, k[ok]]
+        out[2][gn] = t[ok]
+        out[3][gn] = np.argmax(later, axis=1)[ok]
+    return out
+
+
+def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut per node with two 16-bit radix sorts per candidate column and no per-class
+    arrays per row.
+
+    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
+    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). ``Σ_c L_c²``
+    and ``Σ_c T_c·L_c`` (``T`` the node's class totals) are running sums over the sorted rows of a
+    single number each: moving a row of class ``c`` and weight ``w`` to the left child adds
+    ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its class already on the left) and ``w·T_c``
+    to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a second stable sort by ``node·C + class``:
+    within a class the rows keep their code order, so a running sum of the weights gives it. Every
+    cut (the code changes inside a node) is scored; returns (score, feature, code, next code) per
+    node."""
+    m, q = feats.shape
+    cols = b.binning.columns()
+    n_total = cols.shape[1]
+    flat_cols = cols.ravel()
+    C = totals.shape[1] - 1
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    best_val, best_feat, best_bin, best_next = out
     T_all = totals[:, 1:].astype(np.int64)  # (m, C) class weights per node
     msl, mwl = b.min_samples_leaf, b.min_weight_leaf
     for a, z in _chunks(seg_len, _RADIX_ROWS, 256):
@@ -328,8 +443,9 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         # (q, nc): each row's codes in its node's candidate columns, keyed by node
         idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
-        idx += (order[r0:r1] * p)[None, :]
-        key1 = flat_codes.take(idx).astype(np.uint16)
+        idx *= n_total
+        idx += order[r0:r1][None, :]
+        key1 = flat_cols.take(idx).astype(np.uint16)
         key1 |= (nl << 8)[None, :]
         offs = np.arange(0, q * nc, nc)[:, None]
         pf = np.argsort(key1, axis=1, kind="stable")
@@ -394,15 +510,8 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         best_feat[gn] = feats[gn, kk]
         best_bin[gn] = sk[kk, ii] & 0xFF
         best_next[gn] = sk[kk, ii + 1] & 0xFF
-    has = best_val > 0
-    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
-    # the left child's statistics: count and class weights of the rows going left
-    row_node = np.repeat(np.arange(m), seg_len)
-    go_left = flat_codes.take(order * p + best_feat.take(row_node)) <= best_bin.take(row_node)
-    L = np.zeros((m, C + 1))
-    L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
-    L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
-    return has, best_feat, best_bin, thr, L
+    return out
+
 
 def build_levelwise(b, stats, rows, want_rows=True):
     """Grow ``b``'s tree (a :class:`._tree._Builder`) level by level; returns ``(tree, leaf_rows)``
