@@ -241,6 +241,19 @@ def test_levelwise_lazy_feature_draw_matches_full_scan():
         np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
         np.testing.assert_array_equal(lo, np.take_along_axis(sub_min, ref, axis=1))
         np.testing.assert_array_equal(hi, np.take_along_axis(sub_max, ref, axis=1))
+        # features known to be constant (part of the truly constant ones) are skipped, never
+        # chosen before a non-constant one; the constant ones found are added to the mask
+        known = ~nonconst & (np.random.default_rng(q + 1).random((m, p)) < 0.5)
+        before = known.copy()
+        b.rng = np.random.default_rng(q)
+        feats2, valid2, lo2, hi2 = _candidate_features(b, order, seg_start, seg_len, m, p, known)
+        if not (q >= p and splitter != "random"):
+            np.testing.assert_array_equal(valid2, valid)
+            np.testing.assert_array_equal(np.where(valid, feats2, -1), np.where(valid, feats, -1))
+            np.testing.assert_array_equal(lo2[valid], lo[valid])
+            np.testing.assert_array_equal(hi2[valid], hi[valid])
+            assert np.all(known >= before) and not np.any(known & nonconst)
+            assert known.sum() > before.sum()
 
 
 @pytest.mark.parametrize("splitter", ["best", "hist"])

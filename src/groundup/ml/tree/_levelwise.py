@@ -33,27 +33,32 @@ import numpy as np
 from ._binning import take2d
 
 _EPSILON = np.finfo(np.float64).eps
-_CHUNK_ELEMENTS = 1 << 22
+_CHUNK_ELEMENTS = 1 << 20
 
 
 def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _node_min_max(codes, order, seg_start, row_node, cols):
-    """Smallest and largest code per node of the per-node columns ``cols`` (m, w)."""
+def _node_min_max(columns, order, seg_start, row_node, cols):
+    """Smallest and largest code per node of the per-node columns ``cols`` (m, w); ``columns`` is
+    the binning's column-major codes (a node's rows, in increasing order, read each column forwards)."""
     m, w = cols.shape
-    lo = np.empty((m, w), dtype=codes.dtype)
-    hi = np.empty((m, w), dtype=codes.dtype)
+    n_total = columns.shape[1]
+    lo = np.empty((m, w), dtype=columns.dtype)
+    hi = np.empty((m, w), dtype=columns.dtype)
     step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
+    flat = columns.ravel()
     for j in range(0, w, step):
-        sub = take2d(codes, order[:, None], take2d(cols, row_node[:, None], np.arange(j, min(w, j + step))[None, :]))
-        lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
-        hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
+        idx = (cols[:, j : j + step].T * n_total).take(row_node, axis=1)  # column starts, per row
+        idx += order[None, :]
+        sub = flat.take(idx)
+        lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=1).T
+        hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=1).T
     return lo, hi
 
 
-def _candidate_features(b, order, seg_start, seg_len, m, p):
+def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
     """(m, q) candidate features per node, a validity mask (non-constant in the node), and the
     smallest and largest code of each candidate in its node.
 
@@ -63,20 +68,35 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
     twice as wide for the nodes still short), so a level does not scan all features of all its
     rows. The result equals taking, per node, the non-constant features in the random order, then
     the constant ones (the chunk sizes change the work, never the result).
+
+    ``known`` (m, p), optional: features already known to be constant in each node (constant in an
+    ancestor, hence in every descendant). They are never scanned (they go to the end of the
+    node's random order; the non-constant features keep their order, so the candidates are the
+    same), and the features found constant here are added to it in place.
     """
     codes = b.binning.codes
+    columns = b.binning.columns()
     row_node = np.repeat(np.arange(m), seg_len)
     if b.max_features >= p and b.splitter != "random":
         feats = np.broadcast_to(np.arange(p), (m, p))
-        lo, hi = _node_min_max(codes, order, seg_start, row_node, np.ascontiguousarray(feats))
+        lo, hi = _node_min_max(columns, order, seg_start, row_node, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
     # a random order of the features per node (Fisher-Yates per row)
     perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
+    n_open = np.full(m, p)
+    if known is not None:
+        # known constants last, the others in their random order
+        kc = np.take_along_axis(known, perm, axis=1)
+        n_open = p - kc.sum(axis=1)
+        rank = np.arange(p)[None, :] + p * kc
+        rank = rank.astype(np.uint16) if 2 * p <= 1 << 16 else rank
+        perm = np.take_along_axis(perm, np.argsort(rank, axis=1, kind="stable"), axis=1)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
-    scanned = np.zeros((m, p), dtype=bool)
-    active = np.arange(m)
+    # known constants count as scanned (lo == hi == 0)
+    scanned = np.arange(p)[None, :] >= n_open[:, None]
+    active = np.flatnonzero(n_open > 0)
     # first chunk: enough columns for q non-constant ones at the rate seen on the previous level
     rate = getattr(b, "_nonconstant_rate", 1.0)
     pos, width = 0, max(8, int(np.ceil(1.25 * q / max(rate, 0.02))) + 2)
@@ -92,16 +112,19 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
             rn = np.repeat(np.arange(len(active)), ln)
         cols = np.ascontiguousarray(perm[active, pos:stop])
-        a_lo, a_hi = _node_min_max(codes, o, ss, rn, cols)
+        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols)
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
         n_found = (scanned & (lo != hi)).sum(axis=1)
         if first is None:
-            first = n_found.sum() / (m * (stop - pos))
-        active = active[n_found[active] < q]
+            first = n_found.sum() / (len(active) * (stop - pos))
+        active = active[(n_found[active] < q) & (n_open[active] > stop)]
         pos, width = stop, 2 * width
     if first is not None:
         b._nonconstant_rate = first
+    constant = scanned & (lo == hi)
+    if known is not None:
+        np.put_along_axis(known, perm, constant | np.take_along_axis(known, perm, axis=1), axis=1)
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
     rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
@@ -355,8 +378,7 @@ def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
-        idx *= n_total
+        idx = (feats[a:z].T * n_total).take(nl, axis=1)
         idx += order[r0:r1][None, :]
         cell = cols.ravel().take(idx).astype(np.intp)  # the code, then its cell (candidate, node, code)
         cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
@@ -442,8 +464,7 @@ def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         Wn = T.sum(axis=1)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         # (q, nc): each row's codes in its node's candidate columns, keyed by node
-        idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
-        idx *= n_total
+        idx = (feats[a:z].T * n_total).take(nl, axis=1)
         idx += order[r0:r1][None, :]
         key1 = flat_cols.take(idx).astype(np.uint16)
         key1 |= (nl << 8)[None, :]
@@ -538,6 +559,9 @@ def build_levelwise(b, stats, rows, want_rows=True):
     totals = total[None, :]
     node_ids = np.array([tree._add_node(None, False, len(order), total_weight, float(crit.impurity(total)),
                                         crit.value(total).ravel(), total)])
+    # features known to be constant per node (a constant feature stays constant in the subtree)
+    lazy = b.max_features < p or b.splitter == "random"
+    known = np.zeros((1, p), dtype=bool) if lazy else None
     depth = 0
     while len(node_ids):
         m = len(node_ids)
@@ -556,10 +580,12 @@ def build_levelwise(b, stats, rows, want_rows=True):
         keep_rows = np.repeat(expand, seg_len)
         order = order[keep_rows]
         node_ids, seg_len, totals = node_ids[expand], seg_len[expand], totals[expand]
+        if known is not None:
+            known = known[expand]
         m = len(node_ids)
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
-        feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p)
+        feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
         if radix:
             has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
                                                cls_all.take(order), w_all.take(order))
@@ -620,6 +646,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         L_list["bin_threshold"].extend([0] * (2 * k))
         L_list["stats"].extend(list(new_tot))
         node_ids, seg_len, totals = new_ids, new_len, new_tot
+        if known is not None:
+            known = np.repeat(known[s_idx], 2, axis=0)
         depth += 1
     tree = tree._finalize()
     pre = _preorder(tree)
