@@ -97,9 +97,10 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
     # known constants count as scanned (lo == hi == 0)
     scanned = np.arange(p)[None, :] >= n_open[:, None]
     active = np.flatnonzero(n_open > 0)
-    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level
+    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level;
+    # the next ones: enough for the largest shortfall left at the rate seen on this level
     rate = getattr(b, "_nonconstant_rate", 1.0)
-    pos, width = 0, max(8, int(np.ceil(1.25 * q / max(rate, 0.02))) + 2)
+    pos, width = 0, int(np.ceil(q / max(rate, 0.02))) + 2
     first = None
     while len(active) and pos < p:
         stop = min(p, pos + width)
@@ -116,10 +117,13 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
         n_found = (scanned & (lo != hi)).sum(axis=1)
+        level_rate = max(n_found.sum() / max(1, np.minimum(n_open, stop).sum()), 0.02)
         if first is None:
             first = n_found.sum() / (len(active) * (stop - pos))
         active = active[(n_found[active] < q) & (n_open[active] > stop)]
-        pos, width = stop, 2 * width
+        if len(active):
+            width = int(np.ceil(1.25 * (q - n_found[active].min()) / level_rate)) + 2
+        pos = stop
     if first is not None:
         b._nonconstant_rate = first
     constant = scanned & (lo == hi)
