@@ -287,7 +287,8 @@ def test_take2d_equals_fancy_indexing():
 
 @pytest.mark.parametrize("min_samples_leaf", [1, 3])
 @pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, monkeypatch):
+@pytest.mark.parametrize("scale", [1, 1000])
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, scale, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
     # with many ties: the radix finder's integer running sums and the histogram finder's (every
     # node, the large ones, none) must give the sorted finder's tree
@@ -299,7 +300,8 @@ def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf,
     n, p = 1500, 40
     X = np.where(rng.random((n, p)) < 0.3, rng.integers(1, 12, (n, p)), 0).astype(float)
     y = (X[:, :5].sum(axis=1) + rng.integers(0, 3, n)) % 5
-    w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    # bootstrap counts; scaled by 1000, nodes outweigh 32767 (int64 running sums, not int32)
+    w = scale * np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
     used = []
     real = lw._best_radix
     monkeypatch.setattr(lw, "_best_radix", lambda *a: used.append(1) or real(*a))

@@ -463,9 +463,13 @@ def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         ls = seg_start[a:z] - r0  # local node starts
         nl = np.repeat(np.arange(mc, dtype=np.uint16), lens)
         cls = cls_lvl[r0:r1]
-        w = w_lvl[r0:r1]
         T = T_all[a:z]
         Wn = T.sum(axis=1)
+        # all running sums lie in [-2·W², 2·W²] (W the largest node weight): int32 when that fits
+        dt = np.int32 if int(Wn.max()) <= 32767 else np.int64
+        w = w_lvl[r0:r1].astype(dt)
+        T = T.astype(dt)
+        Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         # (q, nc): each row's codes in its node's candidate columns, keyed by node
         idx = (feats[a:z].T * n_total).take(nl, axis=1)
@@ -480,27 +484,28 @@ def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         key2 += (nl * C)[None, :]
         pf += offs
         sk = key1.ravel().take(pf)
-        # weight of the same class earlier in the node, per row in code order
+        # rows in (node, class) order, code order kept within a class: a running sum of the weights
+        # minus the group's start is L_c including the row, and the row adds w·(2·L_c - w) to Σ_c L_c²
         pf2 = np.argsort(key2, axis=1, kind="stable")
         pf2 += offs
-        c2 = np.cumsum(ws.ravel().take(pf2).reshape(q, nc), axis=1)
+        ws2 = ws.ravel().take(pf2).reshape(q, nc)
+        c2 = np.cumsum(ws2, axis=1, dtype=dt)
         g = nl.astype(np.intp) * C + cls
-        gw = np.bincount(g, weights=w, minlength=mc * C).astype(np.int64)
-        c2 -= (np.cumsum(gw) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
-        before = np.empty((q, nc), dtype=np.int64)
-        before.ravel()[pf2.ravel()] = c2.ravel()
-        before -= ws
+        gw = np.bincount(g, weights=w, minlength=mc * C).astype(dt)
+        c2 -= (np.cumsum(gw, dtype=dt) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
+        c2 *= 2
+        c2 -= ws2
+        c2 *= ws2
+        inc = np.empty((q, nc), dtype=dt)
+        inc.ravel()[pf2.ravel()] = c2.ravel()  # back to code order
         # running sums over code order; the node totals subtracted at each node start restart them
-        inc = 2 * before
-        inc += ws
-        inc *= ws
         if mc > 1:
             inc[:, ls[1:]] -= ST2[:-1][None, :]
             tw[:, ls[1:]] -= ST2[:-1][None, :]
             ws[:, ls[1:]] -= Wn[:-1][None, :]
-        Q = np.cumsum(inc, axis=1)
-        P = np.cumsum(tw, axis=1)
-        A = np.cumsum(ws, axis=1)  # w_L
+        Q = np.cumsum(inc, axis=1, dtype=dt)
+        P = np.cumsum(tw, axis=1, dtype=dt)
+        A = np.cumsum(ws, axis=1, dtype=dt)  # w_L
         R = Wn.take(nl)[None, :] - A  # w_R (0 after a node's last row)
         # cuts: the code changes inside a node; leaf-size rules are per position, not per column
         pos = np.arange(nc) - ls.take(nl)
