@@ -254,6 +254,12 @@ def test_levelwise_lazy_feature_draw_matches_full_scan():
             np.testing.assert_array_equal(hi2[valid], hi[valid])
             assert np.all(known >= before) and not np.any(known & nonconst)
             assert known.sum() > before.sum()
+            # the candidates' codes per row, copied from the scan: the code matrix's, 0 if constant
+            b.rng = np.random.default_rng(q)
+            *_, got = _candidate_features(b, order, seg_start, seg_len, m, p, known.copy(), want_codes=True)
+            node = np.repeat(np.arange(m), seg_len)
+            expect = np.where(valid2[node].T, codes[order[None, :], feats2[node].T], 0)
+            np.testing.assert_array_equal(got, expect)
 
 
 @pytest.mark.parametrize("splitter", ["best", "hist"])

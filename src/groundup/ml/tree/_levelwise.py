@@ -40,9 +40,10 @@ def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _node_min_max(columns, order, seg_start, row_node, cols):
+def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
     """Smallest and largest code per node of the per-node columns ``cols`` (m, w); ``columns`` is
-    the binning's column-major codes (a node's rows, in increasing order, read each column forwards)."""
+    the binning's column-major codes (a node's rows, in increasing order, read each column forwards).
+    ``out`` (w, len(order)), optional, receives the codes read (column ``j`` of every row's node)."""
     m, w = cols.shape
     n_total = columns.shape[1]
     lo = np.empty((m, w), dtype=columns.dtype)
@@ -52,13 +53,13 @@ def _node_min_max(columns, order, seg_start, row_node, cols):
     for j in range(0, w, step):
         idx = (cols[:, j : j + step].T * n_total).take(row_node, axis=1)  # column starts, per row
         idx += order[None, :]
-        sub = flat.take(idx)
+        sub = flat.take(idx) if out is None else flat.take(idx, out=out[j : j + step], mode="clip")
         lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=1).T
         hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=1).T
     return lo, hi
 
 
-def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
+def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_codes=False):
     """(m, q) candidate features per node, a validity mask (non-constant in the node), and the
     smallest and largest code of each candidate in its node.
 
@@ -73,6 +74,11 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
     ancestor, hence in every descendant). They are never scanned (they go to the end of the
     node's random order; the non-constant features keep their order, so the candidates are the
     same), and the features found constant here are added to it in place.
+
+    ``want_codes``: also return the (q, n) codes of the rows in their node's candidates
+    (``codes[order[i], feats[node(i), k]]`` for row ``i`` of the level, 0 for a candidate that is
+    constant in the node), copied from the blocks the constancy scan read (they are still in the
+    caches) rather than read again from the full code matrix.
     """
     codes = b.binning.codes
     columns = b.binning.columns()
@@ -102,6 +108,7 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
     rate = getattr(b, "_nonconstant_rate", 1.0)
     pos, width = 0, int(np.ceil(q / max(rate, 0.02))) + 2
     first = None
+    blocks = []  # per scan round: (its nodes' local index or -1, first column, stop, local row starts, codes)
     while len(active) and pos < p:
         stop = min(p, pos + width)
         if len(active) == m:
@@ -113,7 +120,12 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
             rn = np.repeat(np.arange(len(active)), ln)
         cols = np.ascontiguousarray(perm[active, pos:stop])
-        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols)
+        block = np.empty((stop - pos, len(o)), dtype=codes.dtype) if want_codes else None
+        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols, block)
+        if want_codes:
+            loc = np.full(m, -1)
+            loc[active] = np.arange(len(active))
+            blocks.append((loc, pos, stop, ss, block))
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
         n_found = (scanned & (lo != hi)).sum(axis=1)
@@ -137,7 +149,34 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None):
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
     feats = np.take_along_axis(perm, take, axis=1)
     lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
-    return feats, lo != hi, lo, hi
+    if not want_codes:
+        return feats, lo != hi, lo, hi
+    return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
+
+
+def _scanned_codes(blocks, take, valid, seg_start, seg_len):
+    """(q, n) codes of the level's rows in their node's candidates, gathered from the scan's blocks:
+    candidate ``k`` of node ``i`` sits at perm position ``take[i, k]``, read in the scan round whose
+    columns hold it, at that round's rows of node ``i``. Constant candidates point at zeros."""
+    m, q = take.shape
+    n = int(seg_len.sum())
+    base = np.concatenate([[0], np.cumsum([blk.size for *_, blk in blocks])]).astype(np.intp)
+    zero_at = int(base[-1])
+    buf = np.zeros(zero_at + int(seg_len.max(initial=1)), dtype=blocks[0][4].dtype if blocks else np.uint8)
+    for (*_, blk), b0 in zip(blocks, base):
+        buf[b0 : b0 + blk.size] = blk.ravel()
+    # flat start of each (node, candidate)'s rows, minus the node's first row in the level
+    start = np.full((m, q), zero_at, dtype=np.intp)
+    stops = np.array([st for _, _, st, _, _ in blocks], dtype=np.intp)
+    rnd = np.searchsorted(stops, take, side="right")  # the scan round of each candidate
+    for r, (loc, pos, _, ss, blk) in enumerate(blocks):
+        i, k = np.nonzero(valid & (rnd == r))
+        start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
+    start -= seg_start[:, None]
+    row_node = np.repeat(np.arange(m), seg_len)
+    idx = start.T.take(row_node, axis=1)
+    idx += np.arange(n)[None, :]
+    return buf.take(idx)
 
 
 def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats):
@@ -313,12 +352,13 @@ def _chunks(seg_len, max_rows, max_nodes):
     return bounds
 
 
-def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
+def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, cand_codes=None):
     """Best Gini cut per node on at most 256 codes with integer weights, the same as
     :func:`_best_sorted` (same scores bit for bit, same ties), without a comparison sort.
 
     ``order`` lists the level's rows node after node, ``cls_lvl`` and ``w_lvl`` their classes (as
-    ``uint16``) and integer weights. Large nodes (many rows per (code, class) cell) go to
+    ``uint16``) and integer weights, ``cand_codes`` (q, n) their codes in their node's candidates
+    (read here when not given). Large nodes (many rows per (code, class) cell) go to
     :func:`_hist_nodes` (class histograms per feature and code), the others to
     :func:`_radix_nodes` (16-bit radix sorts of their rows per feature). Both score a cut from
     ``Σ_c L_c²``, ``Σ_c T_c·L_c`` and ``w_L``, exact integers, as
@@ -332,24 +372,28 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
     cols = b.binning.columns()
     n_total = cols.shape[1]
     best = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    row_node = np.repeat(np.arange(m), seg_len)
+    if cand_codes is None:
+        idx = (feats.T * n_total).take(row_node, axis=1)
+        idx += order[None, :]
+        cand_codes = cols.ravel().take(idx)
     big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
     for sel, finder in ((big, _hist_nodes), (~big, _radix_nodes)):
         if not sel.any():
             continue
         if sel.all():
-            found = finder(b, order, seg_len, feats, totals, cls_lvl, w_lvl)
+            found = finder(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl)
             for dst, src in zip(best, found):
                 dst[:] = src
             continue
         rows = np.repeat(sel, seg_len)
-        found = finder(b, order[rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
+        found = finder(b, cand_codes[:, rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
         for dst, src in zip(best, found):
             dst[sel] = src
     best_val, best_feat, best_bin, best_next = best
     has = best_val > 0  # a Gini score is > 0: 0 means no allowed cut
     thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
     # the left child's statistics: count and class weights of the rows going left
-    row_node = np.repeat(np.arange(m), seg_len)
     go_left = cols.ravel().take(best_feat.take(row_node) * n_total + order) <= best_bin.take(row_node)
     L = np.zeros((m, C + 1))
     L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
@@ -357,7 +401,7 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
     return has, best_feat, best_bin, thr, L
 
 
-def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
+def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut of large nodes from class histograms: per (candidate, node, code, class) the
     weight ``H`` of the node's rows with that code and class (one ``bincount``), and per
     (candidate, node, code) their number ``N``. A cut after code ``t`` sends codes ``<= t`` left:
@@ -367,8 +411,6 @@ def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
     candidate, as in the sorted finder. Returns (score, feature, code, next code) per node."""
     m, q = feats.shape
     nb = b.binning.n_bins
-    cols = b.binning.columns()
-    n_total = cols.shape[1]
     C = totals.shape[1] - 1
     msl, mwl = b.min_samples_leaf, b.min_weight_leaf
     out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
@@ -382,9 +424,7 @@ def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        idx = (feats[a:z].T * n_total).take(nl, axis=1)
-        idx += order[r0:r1][None, :]
-        cell = cols.ravel().take(idx).astype(np.intp)  # the code, then its cell (candidate, node, code)
+        cell = cand_codes[:, r0:r1].astype(np.intp)  # the code, then its cell (candidate, node, code)
         cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
         N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
         cell *= C
@@ -430,7 +470,7 @@ def _hist_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
     return out
 
 
-def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
+def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut per node with two 16-bit radix sorts per candidate column and no per-class
     arrays per row.
 
@@ -444,9 +484,6 @@ def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
     cut (the code changes inside a node) is scored; returns (score, feature, code, next code) per
     node."""
     m, q = feats.shape
-    cols = b.binning.columns()
-    n_total = cols.shape[1]
-    flat_cols = cols.ravel()
     C = totals.shape[1] - 1
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
     out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
@@ -472,9 +509,7 @@ def _radix_nodes(b, order, seg_len, feats, totals, cls_lvl, w_lvl):
         Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         # (q, nc): each row's codes in its node's candidate columns, keyed by node
-        idx = (feats[a:z].T * n_total).take(nl, axis=1)
-        idx += order[r0:r1][None, :]
-        key1 = flat_cols.take(idx).astype(np.uint16)
+        key1 = cand_codes[:, r0:r1].astype(np.uint16)
         key1 |= (nl << 8)[None, :]
         offs = np.arange(0, q * nc, nc)[:, None]
         pf = np.argsort(key1, axis=1, kind="stable")
@@ -594,10 +629,15 @@ def build_levelwise(b, stats, rows, want_rows=True):
         m = len(node_ids)
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
-        feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
+        cand_codes = None
+        if radix and lazy:  # the candidates' codes come with the constancy scan
+            feats, valid, c_lo, c_hi, cand_codes = _candidate_features(b, order, seg_start, seg_len, m, p, known,
+                                                                       want_codes=True)
+        else:
+            feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
         if radix:
             has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
-                                               cls_all.take(order), w_all.take(order))
+                                               cls_all.take(order), w_all.take(order), cand_codes)
         elif b.splitter == "random":
             has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
         else:
