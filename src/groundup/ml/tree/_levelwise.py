@@ -128,7 +128,7 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
             blocks.append((loc, pos, stop, ss, block))
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
-        n_found = (scanned & (lo != hi)).sum(axis=1)
+        n_found = (scanned[:, :stop] & (lo[:, :stop] != hi[:, :stop])).sum(axis=1)
         level_rate = max(n_found.sum() / max(1, np.minimum(n_open, stop).sum()), 0.02)
         if first is None:
             first = n_found.sum() / (len(active) * (stop - pos))
@@ -138,13 +138,16 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
         pos = stop
     if first is not None:
         b._nonconstant_rate = first
+    # only the first W positions matter: every scanned one (known constants aside) and q at least
+    W = min(p, max(pos, q))
+    lo, hi, scanned, perm = lo[:, :W], hi[:, :W], scanned[:, :W], perm[:, :W]
     constant = scanned & (lo == hi)
     if known is not None:
         np.put_along_axis(known, perm, constant | np.take_along_axis(known, perm, axis=1), axis=1)
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
-    rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
-    if 3 * p <= 1 << 16:
+    rank = np.arange(W)[None, :] + W * ~(scanned & (lo != hi)) + W * ~scanned
+    if 3 * W <= 1 << 16:
         rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
     feats = np.take_along_axis(perm, take, axis=1)
