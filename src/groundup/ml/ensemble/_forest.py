@@ -7,7 +7,9 @@ split, which decorrelates the trees; it predicts the average of their class prob
 threshold between distinct training values stays available, as in scikit-learn) and shared by every
 tree. Deep trees are grown level by level; Gini trees on features with at most 256 distinct values
 (pixels) and bootstrap counts as weights use a radix-sort split finder that gives the same trees as
-the exact sorted finder (see :mod:`groundup.ml.tree._levelwise`). Trees are grown in parallel
+the exact sorted finder (see :mod:`groundup.ml.tree._levelwise`). On large classification data
+the coded rows are stored class by class (then along two principal directions), so the few rows of
+a deep node lie close together in memory; the trees are the same. Trees are grown in parallel
 through joblib (``n_jobs``), so joblib's backends apply; ``n_jobs`` threads also code the columns.
 """
 

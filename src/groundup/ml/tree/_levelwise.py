@@ -7,15 +7,18 @@ grown one *level* at a time instead, with the same result:
 
 * the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
 * each node gets its candidate features (all, or ``max_features`` random non-constant ones,
-  drawn lazily: constancy is checked on a few columns at a time, never on all features);
+  drawn lazily: constancy is checked on a few columns at a time, never on all features; a feature
+  found constant in a node is never checked again in its subtree);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
   node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
   running sum over groups, minus each node's starting offset, give every node's left-child
   statistics at every cut between distinct values; **random** splits (extra trees): one uniform
   threshold per node and feature, and the left statistics from one ``bincount``;
 * **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
-  data): :func:`_best_radix`, the same splits from two 16-bit radix sorts per column and three
-  running sums of single numbers (no per-class arrays per row), exact in integers;
+  data): :func:`_best_radix`, the same splits, exact in integers, from class histograms per
+  (candidate, code) for large nodes and from two 16-bit radix sorts per column with running sums
+  of single numbers (no per-class arrays per row) for the others; the candidates' codes are copied
+  from the constancy scan's blocks, not read twice from the code matrix;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
@@ -424,7 +427,6 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         z = min(m, a + per)
         mc = z - a
         r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
-        nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
         cell = cand_codes[:, r0:r1].astype(np.intp)  # the code, then its cell (candidate, node, code)
