@@ -227,3 +227,24 @@ def test_forest_n_jobs_and_random_state_give_the_same_trees(digits):
         assert one.oob_score_ == other.oob_score_
     seen = ~np.isnan(one.oob_decision_function_[:, 0])
     assert one.oob_score_ == np.mean(one.oob_decision_function_[seen].argmax(1) == ya[seen])
+
+
+def test_forest_rows_in_locality_order_grow_the_same_trees(digits, monkeypatch):
+    # large classification data is stored class by class (then along two principal directions) so
+    # a deep node's rows sit close together; bootstrap counts move with the rows: same trees
+    import groundup.ml.ensemble._forest as forest
+
+    Xa, Xb, ya, _ = digits
+    fits = []
+    for min_rows in (10**9, 1):
+        monkeypatch.setattr(forest, "_LOCALITY_MIN_ROWS", min_rows)
+        fits.append(gu.RandomForestClassifier(6, random_state=5, oob_score=True).fit(Xa, ya))
+    plain, local = fits
+    order = forest._locality_order(Xa, ya)
+    assert np.all(np.diff(ya[order]) >= 0) and not np.array_equal(order, np.arange(len(ya)))
+    for a, b in zip(plain.estimators_, local.estimators_):
+        np.testing.assert_array_equal(a.tree_.feature, b.tree_.feature)
+        np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)
+        np.testing.assert_array_equal(a.tree_.value, b.tree_.value)
+    np.testing.assert_array_equal(plain.predict_proba(Xb), local.predict_proba(Xb))
+    assert plain.oob_score_ == local.oob_score_

@@ -241,6 +241,25 @@ def test_levelwise_lazy_feature_draw_matches_full_scan():
         np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
         np.testing.assert_array_equal(lo, np.take_along_axis(sub_min, ref, axis=1))
         np.testing.assert_array_equal(hi, np.take_along_axis(sub_max, ref, axis=1))
+        # features known to be constant (part of the truly constant ones) are skipped, never
+        # chosen before a non-constant one; the constant ones found are added to the mask
+        known = ~nonconst & (np.random.default_rng(q + 1).random((m, p)) < 0.5)
+        before = known.copy()
+        b.rng = np.random.default_rng(q)
+        feats2, valid2, lo2, hi2 = _candidate_features(b, order, seg_start, seg_len, m, p, known)
+        if not (q >= p and splitter != "random"):
+            np.testing.assert_array_equal(valid2, valid)
+            np.testing.assert_array_equal(np.where(valid, feats2, -1), np.where(valid, feats, -1))
+            np.testing.assert_array_equal(lo2[valid], lo[valid])
+            np.testing.assert_array_equal(hi2[valid], hi[valid])
+            assert np.all(known >= before) and not np.any(known & nonconst)
+            assert known.sum() > before.sum()
+            # the candidates' codes per row, copied from the scan: the code matrix's, 0 if constant
+            b.rng = np.random.default_rng(q)
+            *_, got = _candidate_features(b, order, seg_start, seg_len, m, p, known.copy(), want_codes=True)
+            node = np.repeat(np.arange(m), seg_len)
+            expect = np.where(valid2[node].T, codes[order[None, :], feats2[node].T], 0)
+            np.testing.assert_array_equal(got, expect)
 
 
 @pytest.mark.parametrize("splitter", ["best", "hist"])
@@ -273,16 +292,22 @@ def test_take2d_equals_fancy_indexing():
 
 
 @pytest.mark.parametrize("min_samples_leaf", [1, 3])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, monkeypatch):
+@pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
+@pytest.mark.parametrize("scale", [1, 1000])
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, scale, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
-    # with many ties: the radix finder's integer running sums must give the sorted finder's tree
+    # with many ties: the radix finder's integer running sums and the histogram finder's (every
+    # node, the large ones, none) must give the sorted finder's tree
     import groundup.ml.tree._levelwise as lw
+
+    monkeypatch.setattr(lw, "_HIST_ROWS_PER_CELL", hist_rows)
 
     rng = np.random.default_rng(0)
     n, p = 1500, 40
     X = np.where(rng.random((n, p)) < 0.3, rng.integers(1, 12, (n, p)), 0).astype(float)
     y = (X[:, :5].sum(axis=1) + rng.integers(0, 3, n)) % 5
-    w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+    # bootstrap counts; scaled by 1000, nodes outweigh 32767 (int64 running sums, not int32)
+    w = scale * np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
     used = []
     real = lw._best_radix
     monkeypatch.setattr(lw, "_best_radix", lambda *a: used.append(1) or real(*a))

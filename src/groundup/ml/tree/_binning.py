@@ -11,7 +11,7 @@ as an exact tree places it. Missing values (NaN) get their own last code ``n_bin
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -33,6 +33,15 @@ class Binning:
     has_missing: bool
     edges: list
     n_bins_feature: np.ndarray
+    _columns: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def columns(self) -> np.ndarray:
+        """The codes column by column, ``columns()[j, i] == codes[i, j]`` (made once, then kept):
+        a node's rows listed in increasing order read one feature's codes forwards through a
+        single short column instead of one cache line per row."""
+        if self._columns is None:
+            self._columns = np.ascontiguousarray(self.codes.T)
+        return self._columns
 
     @property
     def missing_code(self) -> int:
@@ -53,26 +62,38 @@ def _code_dtype(n_bins: int):
     return np.uint8 if n_bins <= 256 else np.uint16 if n_bins <= 65536 else np.int32
 
 
+_BLOCK = 64  # columns coded per block (one transposed copy of the block: contiguous columns)
+
+
 def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | None = None, rng=None,
                  n_jobs: int | None = None):
     """Code ``X`` per feature: ranks of distinct values (``max_bins=None`` or few values) or quantiles.
 
     With ``max_bins`` set, a feature with more distinct values is cut at the midpoints of
     ``max_bins`` quantiles (computed on at most ``subsample`` rows), like LightGBM and scikit-learn's
-    histogram boosting. ``n_jobs`` threads code blocks of columns at once (NumPy's sorts and binary
+    histogram boosting. Columns are coded in blocks, each block copied column-major first (every
+    column then reads contiguous memory, and the codes come out column-major as well, see
+    :meth:`Binning.columns`). ``n_jobs`` threads code blocks at once (NumPy's sorts and binary
     searches release the GIL); the codes do not depend on it.
     """
     n, p = X.shape
     has_missing = bool(np.isnan(X).any())
-    workers = min(effective_n_jobs(n_jobs), max(1, p // 16)) if n_jobs not in (None, 1) else 1
+    blocks = [np.arange(j, min(p, j + _BLOCK)) for j in range(0, p, _BLOCK)] or [np.arange(0)]
+    workers = min(effective_n_jobs(n_jobs), len(blocks)) if n_jobs not in (None, 1) else 1
     if workers > 1 and (max_bins is None or subsample is None):  # a shared subsample rng stays serial
-        blocks = np.array_split(np.arange(p), workers * 4)
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda cols: bin_features(X[:, cols], max_bins, subsample, rng), blocks))
-        return _merge(parts, blocks, n, p, has_missing)
+            parts = list(pool.map(lambda cols: _bin_block(X, cols, max_bins, subsample, rng, has_missing), blocks))
+    else:
+        parts = [_bin_block(X, cols, max_bins, subsample, rng, has_missing) for cols in blocks]
+    return _merge(parts, blocks, n, p, has_missing)
+
+
+def _bin_block(X, cols, max_bins, subsample, rng, has_missing):
+    """:class:`Binning` of the columns ``cols`` of ``X`` (codes made column-major)."""
+    n = X.shape[0]
+    XT = np.ascontiguousarray(X[:, cols].T)
     per_feature, ranges = [], []
-    for j in range(p):
-        col = X[:, j]
+    for col in XT:
         present = col[~np.isnan(col)] if has_missing else col
         distinct = np.unique(present)
         if max_bins is None or len(distinct) <= max_bins:
@@ -98,21 +119,20 @@ def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | No
         ranges.append((lo, hi))
     widest = max((len(e) + 1 for e in per_feature), default=1)
     n_bins = widest + (1 if has_missing else 0)
-    dtype = _code_dtype(n_bins)
-    codes = np.empty((n, p), dtype=dtype)
-    lower = np.full((p, n_bins), np.inf)
-    upper = np.full((p, n_bins), -np.inf)
+    columns = np.empty((len(cols), n), dtype=_code_dtype(n_bins))
+    lower = np.full((len(cols), n_bins), np.inf)
+    upper = np.full((len(cols), n_bins), -np.inf)
     for j, edges in enumerate(per_feature):
-        col = X[:, j]
+        col = XT[j]
         c = np.searchsorted(edges, col, side="left")
         if has_missing:
             c[np.isnan(col)] = n_bins - 1
-        codes[:, j] = c
+        columns[j] = c
         lo, hi = ranges[j]
         lower[j, : len(lo)] = lo
         upper[j, : len(hi)] = hi
     n_bins_feature = np.array([len(e) + 1 for e in per_feature], dtype=np.intp)
-    return Binning(codes, lower, upper, n_bins, has_missing, per_feature, n_bins_feature)
+    return Binning(columns.T, lower, upper, n_bins, has_missing, per_feature, n_bins_feature, columns)
 
 
 def _merge(parts, blocks, n, p, has_missing):
@@ -123,21 +143,21 @@ def _merge(parts, blocks, n, p, has_missing):
             edges[j] = e
     widest = max((len(e) + 1 for e in edges), default=1)
     n_bins = widest + (1 if has_missing else 0)
-    codes = np.empty((n, p), dtype=_code_dtype(n_bins))
+    columns = np.empty((p, n), dtype=_code_dtype(n_bins))
     lower = np.full((p, n_bins), np.inf)
     upper = np.full((p, n_bins), -np.inf)
     for part, cols in zip(parts, blocks):
-        c = part.codes
-        if has_missing and part.has_missing and part.n_bins != n_bins:
+        c = part.columns()
+        if has_missing and part.n_bins != n_bins:
             c = np.where(c == part.missing_code, n_bins - 1, c)
-        elif has_missing and not part.has_missing:
-            pass  # no NaN in these columns
-        codes[:, cols] = c
+        if len(cols):
+            columns[cols[0] : cols[-1] + 1] = c
         k = part.n_bins - (1 if part.has_missing else 0)  # present-value bins of the block
         lower[cols, :k] = part.lower[:, :k]
         upper[cols, :k] = part.upper[:, :k]
     n_bins_feature = np.array([len(e) + 1 for e in edges], dtype=np.intp)
-    return Binning(codes, lower, upper, n_bins, has_missing, edges, n_bins_feature)
+    codes = np.ascontiguousarray(columns.T)
+    return Binning(codes, lower, upper, n_bins, has_missing, edges, n_bins_feature, columns)
 
 
 def take2d(a: np.ndarray, rows, cols) -> np.ndarray:

@@ -7,15 +7,18 @@ grown one *level* at a time instead, with the same result:
 
 * the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
 * each node gets its candidate features (all, or ``max_features`` random non-constant ones,
-  drawn lazily: constancy is checked on a few columns at a time, never on all features);
+  drawn lazily: constancy is checked on a few columns at a time, never on all features; a feature
+  found constant in a node is never checked again in its subtree);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
   node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
   running sum over groups, minus each node's starting offset, give every node's left-child
   statistics at every cut between distinct values; **random** splits (extra trees): one uniform
   threshold per node and feature, and the left statistics from one ``bincount``;
 * **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
-  data): :func:`_best_radix`, the same splits from two 16-bit radix sorts per column and three
-  running sums of single numbers (no per-class arrays per row), exact in integers;
+  data): :func:`_best_radix`, the same splits, exact in integers, from class histograms per
+  (candidate, code) for large nodes and from two 16-bit radix sorts per column with running sums
+  of single numbers (no per-class arrays per row) for the others; the candidates' codes are copied
+  from the constancy scan's blocks, not read twice from the code matrix;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
@@ -33,27 +36,33 @@ import numpy as np
 from ._binning import take2d
 
 _EPSILON = np.finfo(np.float64).eps
-_CHUNK_ELEMENTS = 1 << 22
+_CHUNK_ELEMENTS = 1 << 20
 
 
 def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _node_min_max(codes, order, seg_start, row_node, cols):
-    """Smallest and largest code per node of the per-node columns ``cols`` (m, w)."""
+def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
+    """Smallest and largest code per node of the per-node columns ``cols`` (m, w); ``columns`` is
+    the binning's column-major codes (a node's rows, in increasing order, read each column forwards).
+    ``out`` (w, len(order)), optional, receives the codes read (column ``j`` of every row's node)."""
     m, w = cols.shape
-    lo = np.empty((m, w), dtype=codes.dtype)
-    hi = np.empty((m, w), dtype=codes.dtype)
+    n_total = columns.shape[1]
+    lo = np.empty((m, w), dtype=columns.dtype)
+    hi = np.empty((m, w), dtype=columns.dtype)
     step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
+    flat = columns.ravel()
     for j in range(0, w, step):
-        sub = take2d(codes, order[:, None], take2d(cols, row_node[:, None], np.arange(j, min(w, j + step))[None, :]))
-        lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=0)
-        hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=0)
+        idx = (cols[:, j : j + step].T * n_total).take(row_node, axis=1)  # column starts, per row
+        idx += order[None, :]
+        sub = flat.take(idx) if out is None else flat.take(idx, out=out[j : j + step], mode="clip")
+        lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=1).T
+        hi[:, j : j + step] = np.maximum.reduceat(sub, seg_start, axis=1).T
     return lo, hi
 
 
-def _candidate_features(b, order, seg_start, seg_len, m, p):
+def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_codes=False):
     """(m, q) candidate features per node, a validity mask (non-constant in the node), and the
     smallest and largest code of each candidate in its node.
 
@@ -63,24 +72,46 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
     twice as wide for the nodes still short), so a level does not scan all features of all its
     rows. The result equals taking, per node, the non-constant features in the random order, then
     the constant ones (the chunk sizes change the work, never the result).
+
+    ``known`` (m, p), optional: features already known to be constant in each node (constant in an
+    ancestor, hence in every descendant). They are never scanned (they go to the end of the
+    node's random order; the non-constant features keep their order, so the candidates are the
+    same), and the features found constant here are added to it in place.
+
+    ``want_codes``: also return the (q, n) codes of the rows in their node's candidates
+    (``codes[order[i], feats[node(i), k]]`` for row ``i`` of the level, 0 for a candidate that is
+    constant in the node), copied from the blocks the constancy scan read (they are still in the
+    caches) rather than read again from the full code matrix.
     """
     codes = b.binning.codes
+    columns = b.binning.columns()
     row_node = np.repeat(np.arange(m), seg_len)
     if b.max_features >= p and b.splitter != "random":
         feats = np.broadcast_to(np.arange(p), (m, p))
-        lo, hi = _node_min_max(codes, order, seg_start, row_node, np.ascontiguousarray(feats))
+        lo, hi = _node_min_max(columns, order, seg_start, row_node, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
     # a random order of the features per node (Fisher-Yates per row)
     perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
+    n_open = np.full(m, p)
+    if known is not None:
+        # known constants last, the others in their random order
+        kc = np.take_along_axis(known, perm, axis=1)
+        n_open = p - kc.sum(axis=1)
+        rank = np.arange(p)[None, :] + p * kc
+        rank = rank.astype(np.uint16) if 2 * p <= 1 << 16 else rank
+        perm = np.take_along_axis(perm, np.argsort(rank, axis=1, kind="stable"), axis=1)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
-    scanned = np.zeros((m, p), dtype=bool)
-    active = np.arange(m)
-    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level
+    # known constants count as scanned (lo == hi == 0)
+    scanned = np.arange(p)[None, :] >= n_open[:, None]
+    active = np.flatnonzero(n_open > 0)
+    # first chunk: enough columns for q non-constant ones at the rate seen on the previous level;
+    # the next ones: enough for the largest shortfall left at the rate seen on this level
     rate = getattr(b, "_nonconstant_rate", 1.0)
-    pos, width = 0, max(8, int(np.ceil(1.25 * q / max(rate, 0.02))) + 2)
+    pos, width = 0, int(np.ceil(q / max(rate, 0.02))) + 2
     first = None
+    blocks = []  # per scan round: (its nodes' local index or -1, first column, stop, local row starts, codes)
     while len(active) and pos < p:
         stop = min(p, pos + width)
         if len(active) == m:
@@ -92,25 +123,66 @@ def _candidate_features(b, order, seg_start, seg_len, m, p):
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
             rn = np.repeat(np.arange(len(active)), ln)
         cols = np.ascontiguousarray(perm[active, pos:stop])
-        a_lo, a_hi = _node_min_max(codes, o, ss, rn, cols)
+        block = np.empty((stop - pos, len(o)), dtype=codes.dtype) if want_codes else None
+        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols, block)
+        if want_codes:
+            loc = np.full(m, -1)
+            loc[active] = np.arange(len(active))
+            blocks.append((loc, pos, stop, ss, block))
         lo[active, pos:stop], hi[active, pos:stop] = a_lo, a_hi
         scanned[active, pos:stop] = True
-        n_found = (scanned & (lo != hi)).sum(axis=1)
+        n_found = (scanned[:, :stop] & (lo[:, :stop] != hi[:, :stop])).sum(axis=1)
+        level_rate = max(n_found.sum() / max(1, np.minimum(n_open, stop).sum()), 0.02)
         if first is None:
-            first = n_found.sum() / (m * (stop - pos))
-        active = active[n_found[active] < q]
-        pos, width = stop, 2 * width
+            first = n_found.sum() / (len(active) * (stop - pos))
+        active = active[(n_found[active] < q) & (n_open[active] > stop)]
+        if len(active):
+            width = int(np.ceil(1.25 * (q - n_found[active].min()) / level_rate)) + 2
+        pos = stop
     if first is not None:
         b._nonconstant_rate = first
+    # only the first W positions matter: every scanned one (known constants aside) and q at least
+    W = min(p, max(pos, q))
+    lo, hi, scanned, perm = lo[:, :W], hi[:, :W], scanned[:, :W], perm[:, :W]
+    constant = scanned & (lo == hi)
+    if known is not None:
+        np.put_along_axis(known, perm, constant | np.take_along_axis(known, perm, axis=1), axis=1)
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
-    rank = np.arange(p)[None, :] + p * ~(scanned & (lo != hi)) + p * ~scanned
-    if 3 * p <= 1 << 16:
+    rank = np.arange(W)[None, :] + W * ~(scanned & (lo != hi)) + W * ~scanned
+    if 3 * W <= 1 << 16:
         rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
     feats = np.take_along_axis(perm, take, axis=1)
     lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
-    return feats, lo != hi, lo, hi
+    if not want_codes:
+        return feats, lo != hi, lo, hi
+    return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
+
+
+def _scanned_codes(blocks, take, valid, seg_start, seg_len):
+    """(q, n) codes of the level's rows in their node's candidates, gathered from the scan's blocks:
+    candidate ``k`` of node ``i`` sits at perm position ``take[i, k]``, read in the scan round whose
+    columns hold it, at that round's rows of node ``i``. Constant candidates point at zeros."""
+    m, q = take.shape
+    n = int(seg_len.sum())
+    base = np.concatenate([[0], np.cumsum([blk.size for *_, blk in blocks])]).astype(np.intp)
+    zero_at = int(base[-1])
+    buf = np.zeros(zero_at + int(seg_len.max(initial=1)), dtype=blocks[0][4].dtype if blocks else np.uint8)
+    for (*_, blk), b0 in zip(blocks, base):
+        buf[b0 : b0 + blk.size] = blk.ravel()
+    # flat start of each (node, candidate)'s rows, minus the node's first row in the level
+    start = np.full((m, q), zero_at, dtype=np.intp)
+    stops = np.array([st for _, _, st, _, _ in blocks], dtype=np.intp)
+    rnd = np.searchsorted(stops, take, side="right")  # the scan round of each candidate
+    for r, (loc, pos, _, ss, blk) in enumerate(blocks):
+        i, k = np.nonzero(valid & (rnd == r))
+        start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
+    start -= seg_start[:, None]
+    row_node = np.repeat(np.arange(m), seg_len)
+    idx = start.T.take(row_node, axis=1)
+    idx += np.arange(n)[None, :]
+    return buf.take(idx)
 
 
 def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, stats):
@@ -255,6 +327,10 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 # -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
 
 _RADIX_ROWS = 8192  # rows per chunk of nodes (the (q, rows) temporaries stay within the caches)
+# a node with at least this many rows per (code, class) cell is searched through histograms: the
+# class weights per (feature, code) from one bincount, instead of sorting its rows per feature
+_HIST_ROWS_PER_CELL = 0.25
+_HIST_ELEMENTS = 1 << 21  # (candidate, node, code, class) cells per histogram chunk
 
 
 def radix_applies(b, stats):
@@ -282,34 +358,141 @@ def _chunks(seg_len, max_rows, max_nodes):
     return bounds
 
 
-def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
-    """Best Gini cut per node, the same as :func:`_best_sorted` (same scores bit for bit, same ties),
-    with two 16-bit radix sorts per candidate column instead of a comparison sort and no per-class
-    arrays per row.
+def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, cand_codes=None):
+    """Best Gini cut per node on at most 256 codes with integer weights, the same as
+    :func:`_best_sorted` (same scores bit for bit, same ties), without a comparison sort.
 
     ``order`` lists the level's rows node after node, ``cls_lvl`` and ``w_lvl`` their classes (as
-    ``uint16``) and integer weights.
-    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
-    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). The Gini
-    score of a cut needs ``Σ_c L_c²`` and ``Σ_c T_c·L_c`` (``T`` the node's class totals), which are
-    running sums over the sorted rows of a single number each: moving a row of class ``c`` and
-    weight ``w`` to the left child adds ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its
-    class already on the left) and ``w·T_c`` to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a
-    second stable sort by ``node·C + class``: within a class the rows keep their code order, so a
-    running sum of the weights gives it. Then, at every cut (the code changes inside a node),
+    ``uint16``) and integer weights, ``cand_codes`` (q, n) their codes in their node's candidates
+    (read here when not given). Large nodes (many rows per (code, class) cell) go to
+    :func:`_hist_nodes` (class histograms per feature and code), the others to
+    :func:`_radix_nodes` (16-bit radix sorts of their rows per feature). Both score a cut from
+    ``Σ_c L_c²``, ``Σ_c T_c·L_c`` and ``w_L``, exact integers, as
 
         score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
 
-    all sums exact integers (integer weights), so the score equals the reference's bit for bit.
+    so the score equals the reference's bit for bit.
     """
     m, q = feats.shape
-    p = b.binning.codes.shape[1]
-    flat_codes = b.binning.codes.ravel()
     C = totals.shape[1] - 1
-    best_val = np.zeros(m)  # a Gini score is > 0: 0 means no allowed cut
-    best_feat = np.zeros(m, dtype=np.intp)
-    best_bin = np.zeros(m, dtype=np.intp)
-    best_next = np.zeros(m, dtype=np.intp)
+    cols = b.binning.columns()
+    n_total = cols.shape[1]
+    best = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    row_node = np.repeat(np.arange(m), seg_len)
+    if cand_codes is None:
+        idx = (feats.T * n_total).take(row_node, axis=1)
+        idx += order[None, :]
+        cand_codes = cols.ravel().take(idx)
+    big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
+    for sel, finder in ((big, _hist_nodes), (~big, _radix_nodes)):
+        if not sel.any():
+            continue
+        if sel.all():
+            found = finder(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl)
+            for dst, src in zip(best, found):
+                dst[:] = src
+            continue
+        rows = np.repeat(sel, seg_len)
+        found = finder(b, cand_codes[:, rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
+        for dst, src in zip(best, found):
+            dst[sel] = src
+    best_val, best_feat, best_bin, best_next = best
+    has = best_val > 0  # a Gini score is > 0: 0 means no allowed cut
+    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
+    # the left child's statistics: count and class weights of the rows going left
+    go_left = cols.ravel().take(best_feat.take(row_node) * n_total + order) <= best_bin.take(row_node)
+    L = np.zeros((m, C + 1))
+    L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
+    L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
+    return has, best_feat, best_bin, thr, L
+
+
+def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut of large nodes from class histograms: per (candidate, node, code, class) the
+    weight ``H`` of the node's rows with that code and class (one ``bincount``), and per
+    (candidate, node, code) their number ``N``. A cut after code ``t`` sends codes ``<= t`` left:
+    ``L_c(t) = Σ_{code <= t} H`` (a running sum over codes), ``w_L = Σ_c L_c``, ``n_L = Σ_{code <= t} N``.
+    It is a cut between distinct values when code ``t`` occurs in the node (``N > 0``) and rows remain
+    on the right. Ties go to the smallest ``n_L`` (the earliest sorted position), then the earliest
+    candidate, as in the sorted finder. Returns (score, feature, code, next code) per node."""
+    m, q = feats.shape
+    nb = b.binning.n_bins
+    C = totals.shape[1] - 1
+    msl, mwl = b.min_samples_leaf, b.min_weight_leaf
+    out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    per = max(1, _HIST_ELEMENTS // (q * nb * C))
+    T_all = totals[:, 1:]
+    for a in range(0, m, per):
+        z = min(m, a + per)
+        mc = z - a
+        r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
+        lens = seg_len[a:z]
+        nl = np.repeat(np.arange(mc), lens)
+        cell = cand_codes[:, r0:r1].astype(np.intp)  # the code, then its cell (candidate, node, code)
+        cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
+        N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
+        cell *= C
+        cell += cls_lvl[r0:r1][None, :]
+        H = np.bincount(cell.ravel(), weights=np.tile(w_lvl[r0:r1].astype(np.float64), q),
+                        minlength=q * mc * nb * C).reshape(q, mc, nb, C)
+        np.cumsum(H, axis=2, out=H)  # L_c(t)
+        T = T_all[a:z]
+        A = H.sum(axis=3)  # w_L
+        Q = np.einsum("kmtc,kmtc->kmt", H, H)  # Σ_c L_c²
+        P = np.einsum("kmtc,mc->kmt", H, T)  # Σ_c T_c L_c
+        Wn = T.sum(axis=1)
+        ST2 = np.einsum("mc,mc->m", T, T)
+        nL = np.cumsum(N, axis=2)
+        cut = N > 0
+        cut &= nL >= msl
+        cut &= (lens[None, :, None] - nL) >= max(msl, 1)
+        R = Wn[None, :, None] - A
+        if mwl > 0:
+            cut &= (A >= mwl) & (R >= mwl)
+        SR = ST2[None, :, None] - 2 * P
+        SR += Q
+        np.maximum(R, 1, out=R)
+        np.maximum(A, 1, out=A)  # finite everywhere (a real cut has w_L, w_R >= 1)
+        score = Q / A
+        score += SR / R
+        score *= cut
+        top = score.max(axis=(0, 2))  # (mc,)
+        # ties: the smallest n_L, then the earliest candidate
+        tie = np.where(score == np.where(top > 0, top, -1.0)[None, :, None],
+                       nL * q + np.arange(q)[:, None, None], np.iinfo(np.intp).max)
+        flat = tie.transpose(1, 0, 2).reshape(mc, q * nb)
+        w = np.argmin(flat, axis=1)
+        k, t = w // nb, w % nb
+        r = np.arange(mc)
+        later = (N[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
+        ok = top > 0
+        gn = np.arange(a, z)[ok]
+        out[0][gn] = top[ok]
+        out[1][gn] = feats[gn, k[ok]]
+        out[2][gn] = t[ok]
+        out[3][gn] = np.argmax(later, axis=1)[ok]
+    return out
+
+
+def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut per node with two 16-bit radix sorts per candidate column and no per-class
+    arrays per row.
+
+    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
+    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). ``Σ_c L_c²``
+    and ``Σ_c T_c·L_c`` (``T`` the node's class totals) are running sums over the sorted rows of a
+    single number each: moving a row of class ``c`` and weight ``w`` to the left child adds
+    ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its class already on the left) and ``w·T_c``
+    to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a second stable sort by ``node·C + class``:
+    within a class the rows keep their code order, so a running sum of the weights gives it. Every
+    cut (the code changes inside a node) is scored; returns (score, feature, code, next code) per
+    node."""
+    m, q = feats.shape
+    C = totals.shape[1] - 1
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
+    best_val, best_feat, best_bin, best_next = out
     T_all = totals[:, 1:].astype(np.int64)  # (m, C) class weights per node
     msl, mwl = b.min_samples_leaf, b.min_weight_leaf
     for a, z in _chunks(seg_len, _RADIX_ROWS, 256):
@@ -322,14 +505,16 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         ls = seg_start[a:z] - r0  # local node starts
         nl = np.repeat(np.arange(mc, dtype=np.uint16), lens)
         cls = cls_lvl[r0:r1]
-        w = w_lvl[r0:r1]
         T = T_all[a:z]
         Wn = T.sum(axis=1)
+        # all running sums lie in [-2·W², 2·W²] (W the largest node weight): int32 when that fits
+        dt = np.int32 if int(Wn.max()) <= 32767 else np.int64
+        w = w_lvl[r0:r1].astype(dt)
+        T = T.astype(dt)
+        Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         # (q, nc): each row's codes in its node's candidate columns, keyed by node
-        idx = np.ascontiguousarray(feats[a:z].T).take(nl, axis=1)
-        idx += (order[r0:r1] * p)[None, :]
-        key1 = flat_codes.take(idx).astype(np.uint16)
+        key1 = cand_codes[:, r0:r1].astype(np.uint16)
         key1 |= (nl << 8)[None, :]
         offs = np.arange(0, q * nc, nc)[:, None]
         pf = np.argsort(key1, axis=1, kind="stable")
@@ -339,27 +524,28 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         key2 += (nl * C)[None, :]
         pf += offs
         sk = key1.ravel().take(pf)
-        # weight of the same class earlier in the node, per row in code order
+        # rows in (node, class) order, code order kept within a class: a running sum of the weights
+        # minus the group's start is L_c including the row, and the row adds w·(2·L_c - w) to Σ_c L_c²
         pf2 = np.argsort(key2, axis=1, kind="stable")
         pf2 += offs
-        c2 = np.cumsum(ws.ravel().take(pf2).reshape(q, nc), axis=1)
+        ws2 = ws.ravel().take(pf2).reshape(q, nc)
+        c2 = np.cumsum(ws2, axis=1, dtype=dt)
         g = nl.astype(np.intp) * C + cls
-        gw = np.bincount(g, weights=w, minlength=mc * C).astype(np.int64)
-        c2 -= (np.cumsum(gw) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
-        before = np.empty((q, nc), dtype=np.int64)
-        before.ravel()[pf2.ravel()] = c2.ravel()
-        before -= ws
+        gw = np.bincount(g, weights=w, minlength=mc * C).astype(dt)
+        c2 -= (np.cumsum(gw, dtype=dt) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
+        c2 *= 2
+        c2 -= ws2
+        c2 *= ws2
+        inc = np.empty((q, nc), dtype=dt)
+        inc.ravel()[pf2.ravel()] = c2.ravel()  # back to code order
         # running sums over code order; the node totals subtracted at each node start restart them
-        inc = 2 * before
-        inc += ws
-        inc *= ws
         if mc > 1:
             inc[:, ls[1:]] -= ST2[:-1][None, :]
             tw[:, ls[1:]] -= ST2[:-1][None, :]
             ws[:, ls[1:]] -= Wn[:-1][None, :]
-        Q = np.cumsum(inc, axis=1)
-        P = np.cumsum(tw, axis=1)
-        A = np.cumsum(ws, axis=1)  # w_L
+        Q = np.cumsum(inc, axis=1, dtype=dt)
+        P = np.cumsum(tw, axis=1, dtype=dt)
+        A = np.cumsum(ws, axis=1, dtype=dt)  # w_L
         R = Wn.take(nl)[None, :] - A  # w_R (0 after a node's last row)
         # cuts: the code changes inside a node; leaf-size rules are per position, not per column
         pos = np.arange(nc) - ls.take(nl)
@@ -394,15 +580,8 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl):
         best_feat[gn] = feats[gn, kk]
         best_bin[gn] = sk[kk, ii] & 0xFF
         best_next[gn] = sk[kk, ii + 1] & 0xFF
-    has = best_val > 0
-    thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
-    # the left child's statistics: count and class weights of the rows going left
-    row_node = np.repeat(np.arange(m), seg_len)
-    go_left = flat_codes.take(order * p + best_feat.take(row_node)) <= best_bin.take(row_node)
-    L = np.zeros((m, C + 1))
-    L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
-    L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
-    return has, best_feat, best_bin, thr, L
+    return out
+
 
 def build_levelwise(b, stats, rows, want_rows=True):
     """Grow ``b``'s tree (a :class:`._tree._Builder`) level by level; returns ``(tree, leaf_rows)``
@@ -429,6 +608,9 @@ def build_levelwise(b, stats, rows, want_rows=True):
     totals = total[None, :]
     node_ids = np.array([tree._add_node(None, False, len(order), total_weight, float(crit.impurity(total)),
                                         crit.value(total).ravel(), total)])
+    # features known to be constant per node (a constant feature stays constant in the subtree)
+    lazy = b.max_features < p or b.splitter == "random"
+    known = np.zeros((1, p), dtype=bool) if lazy else None
     depth = 0
     while len(node_ids):
         m = len(node_ids)
@@ -447,13 +629,20 @@ def build_levelwise(b, stats, rows, want_rows=True):
         keep_rows = np.repeat(expand, seg_len)
         order = order[keep_rows]
         node_ids, seg_len, totals = node_ids[expand], seg_len[expand], totals[expand]
+        if known is not None:
+            known = known[expand]
         m = len(node_ids)
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
-        feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p)
+        cand_codes = None
+        if radix and lazy:  # the candidates' codes come with the constancy scan
+            feats, valid, c_lo, c_hi, cand_codes = _candidate_features(b, order, seg_start, seg_len, m, p, known,
+                                                                       want_codes=True)
+        else:
+            feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
         if radix:
             has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
-                                               cls_all.take(order), w_all.take(order))
+                                               cls_all.take(order), w_all.take(order), cand_codes)
         elif b.splitter == "random":
             has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
         else:
@@ -511,6 +700,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         L_list["bin_threshold"].extend([0] * (2 * k))
         L_list["stats"].extend(list(new_tot))
         node_ids, seg_len, totals = new_ids, new_len, new_tot
+        if known is not None:
+            known = np.repeat(known[s_idx], 2, axis=0)
         depth += 1
     tree = tree._finalize()
     pre = _preorder(tree)
