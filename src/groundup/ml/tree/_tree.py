@@ -17,7 +17,12 @@ import heapq
 
 import numpy as np
 
-from ._absolute_error import find_split_rows, median_and_impurity, medians_and_impurities, split_absolute_error_nodes
+from ._absolute_error import (
+    find_split_rows,
+    median_and_impurity,
+    medians_and_impurities,
+    split_absolute_error_nodes,
+)
 from ._binning import take2d
 from ._categorical import CategoricalTreeMixin, find_split_mixed
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
