@@ -38,6 +38,8 @@ from groundup.ml.tree._tree import Tree
 
 _TIE = 1e-14  # relative difference of scores below which two cuts are taken as equally good
 _PACK_WIDTHS = (8, 32, 128)  # row widths of the packed non-empty bins (see best_cut)
+_PRUNE_FIRST = 16  # features scanned before the bound prunes the others (see best_cut)
+_BOUND_SLACK = 1e-9  # relative margin on the bound, far above the rounding of the sums
 _SPARSE_DENSITY = 0.5  # store only non-default entries below this fraction of non-default values
 
 
@@ -142,12 +144,51 @@ def _scan(count, H, G, total, min_samples_leaf, min_child_weight, l2, check_hess
     return score, cl, hl, gl
 
 
+def _scan_features(mask, k, hist, cells, args, widths):
+    """Scan the features in ``mask``: a list of ``(features, bins or None, score, count_L, H_L, G_L)``
+    groups, rows in the order of ``features`` (ascending); ``bins`` maps a packed column to its bin.
+    ``cells``: ``(f_cell, bin, count, H, G, rank, group)`` of every non-empty bin, feature-major."""
+    count, H, G = hist
+    q, nb = count.shape
+    feats = np.flatnonzero(mask)
+    if k[feats].sum() > 0.4 * len(feats) * nb:  # nearly full: scan the histograms as they are
+        if len(feats) < 0.8 * q:
+            count, H, G = count[feats], H[feats], G[feats]
+        else:
+            feats = np.arange(q)
+        return [(feats, None, *_scan(count, H, G, *args))]
+    f_cell, bins, cv, hv, gv, rank, group = cells
+    mine = np.flatnonzero(mask[f_cell])
+    g_mine = group[f_cell[mine]]
+    groups = []
+    for gi, w in enumerate(widths):
+        local = feats[group[feats] == gi]
+        if len(local) == 0:
+            continue
+        row = np.zeros(q, dtype=np.intp)
+        row[local] = np.arange(len(local))
+        sel = mine[g_mine == gi]
+        pos = row[f_cell[sel]] * w + rank[sel]
+        packed = []
+        for v in (cv, hv, gv, bins):
+            a = np.zeros(len(local) * w, dtype=v.dtype)
+            a[pos] = v[sel]
+            packed.append(a.reshape(len(local), w))
+        groups.append((local, packed[3], *_scan(*packed[:3], *args)))
+    return groups
+
+
 def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True):
     """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
 
     ``allowed`` (boolean mask over the local features, or None) restricts the features.
     ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
     (and positive): then the count rule implies the hessian rule.
+
+    **Pruning** (exact): each feature's scores are bounded by ``Σ_b G_b²/H_b`` (:func:`_bounds`). The
+    ``_PRUNE_FIRST`` features of largest bound are scanned first; of the others only those whose
+    bound reaches the best score found (less a margin far above rounding) can hold the best cut or
+    tie with it, and only they are scanned.
 
     Only the non-empty bins are scanned: a cut after an empty bin repeats the one before it. Each
     feature's non-empty bins are packed to the left of a row of a width ``w`` (8, 32, 128 or all
@@ -156,50 +197,41 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
     cuts have everything on the left, so the count rule rejects them."""
     count, H, G = hist
     q, nb = count.shape
-    nonempty = count > 0
-    k = nonempty.sum(axis=1)  # non-empty bins per feature
+    cell = np.flatnonzero(count > 0)  # the non-empty bins, feature-major
+    f_cell = cell // nb
+    k = np.bincount(f_cell, minlength=q)  # non-empty bins per feature
     live = k >= 2
     if allowed is not None:
         live &= allowed
-    if not live.any():
+    n_live = int(live.sum())
+    if not n_live:
         return None
     args = (total, min_samples_leaf, min_child_weight, l2, check_hessian)
     widths = [w for w in _PACK_WIDTHS if w < nb] + [nb]
-    n_cells = int(k[live].sum())
-    if n_cells > 0.4 * q * nb:  # nearly full: scan the histograms as they are
-        feats = np.flatnonzero(live)
-        if len(feats) < 0.8 * q:
-            count, H, G = count[feats], H[feats], G[feats]
-        else:
-            feats = np.arange(q)
-        groups = [(feats, None, *_scan(count, H, G, *args))]
+    group = np.searchsorted(widths, k)  # the narrowest packing width that holds the feature
+    start = np.cumsum(k) - k
+    hv, gv = H.ravel()[cell], G.ravel()[cell]
+    cells = (f_cell, cell - f_cell * nb, count.ravel()[cell], hv, gv,
+             np.arange(len(cell)) - start[f_cell], group)  # rank: position among the feature's bins
+    if n_live <= 2 * _PRUNE_FIRST:
+        groups = _scan_features(live, k, hist, cells, args, widths)
     else:
-        kl = np.where(live, k, 0)
-        cells = np.flatnonzero(nonempty & live[:, None])  # feature-major, bins in order
-        f_cell = cells // nb
-        start = np.cumsum(kl) - kl
-        rank = np.arange(len(cells)) - start[f_cell]  # position among the feature's non-empty bins
-        group = np.searchsorted(widths, kl)  # the narrowest width that holds the feature
-        cv, hv, gv = count.ravel()[cells], H.ravel()[cells], G.ravel()[cells]
-        bins = cells - f_cell * nb
-        g_cell = group[f_cell]
-        groups = []
-        for gi, w in enumerate(widths):
-            feats = np.flatnonzero(live & (group == gi))
-            if len(feats) == 0:
-                continue
-            row = np.zeros(q, dtype=np.intp)
-            row[feats] = np.arange(len(feats))
-            sel = np.flatnonzero(g_cell == gi)
-            pos = row[f_cell[sel]] * w + rank[sel]
-            packed = []
-            for v in (cv, hv, gv):
-                a = np.zeros(len(feats) * w, dtype=v.dtype)
-                a[pos] = v[sel]
-                packed.append(a.reshape(len(feats), w))
-            b = np.zeros(len(feats) * w, dtype=np.intp)
-            b[pos] = bins[sel]
-            groups.append((feats, b.reshape(len(feats), w), *_scan(*packed, *args)))
+        # Σ_b G_b²/H_b over a feature's bins bounds its scores (Cauchy-Schwarz: (Σ G_b)² ≤
+        # Σ G_b²/H_b · Σ H_b for H_b > 0, and G_L²/(H_L+λ) ≤ G_L²/H_L); inf if some H_b ≤ 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(hv > 0, gv * gv / hv, np.inf)
+        bound = np.bincount(f_cell, weights=term, minlength=q)
+        np.putmask(bound, ~live, -np.inf)
+        first = np.zeros(q, dtype=bool)
+        first[np.argpartition(-bound, _PRUNE_FIRST)[:_PRUNE_FIRST]] = True
+        groups = _scan_features(first, k, hist, cells, args, widths)
+        best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
+        rest = live & ~first
+        if np.isfinite(best):
+            # a cut of a pruned feature scores at most bound·(1 + ~1e-13) (rounding of the sums)
+            rest &= bound * (1 + _BOUND_SLACK) >= best - _TIE * abs(best)
+        if rest.any():
+            groups += _scan_features(rest, k, hist, cells, args, widths)
     best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
     if not np.isfinite(best):
         return None
