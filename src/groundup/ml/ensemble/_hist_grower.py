@@ -72,23 +72,33 @@ class HistData:
         else:
             self.flat = (sub + offsets).astype(np.intp)  # (n, q) flat index of every entry
 
-    def histogram(self, rows, g, h, n_rows=None, root=False):
-        """``(count, H, G)`` per (feature, bin), each ``(q, n_bins)``, of the rows ``rows``."""
+    def entry_stats(self, g, h):
+        """Sparse data: ``(h, g)`` of the row of every stored entry, gathered once per tree."""
+        return (h[self.entry_row], g[self.entry_row]) if self.sparse else None
+
+    def histogram(self, rows, g, h, n_rows=None, root=False, entries=None):
+        """``(count, H, G)`` per (feature, bin), each ``(q, n_bins)``, of the rows ``rows``.
+        ``entries``: :meth:`entry_stats` of ``g, h`` if known (sparse data)."""
         q, nb = self.q, self.n_bins
         size = q * nb
         if self.sparse:
             if root:
-                keys, er = self.keys, self.entry_row
+                keys, (he, ge) = self.keys, entries or self.entry_stats(g, h)
                 count = None  # the root's counts are known: self.root_count
             else:
                 lens = self.nnz[rows]
                 ends = np.cumsum(lens)
                 pos = np.repeat(self.indptr[rows] - (ends - lens), lens)
                 pos += np.arange(ends[-1] if len(ends) else 0)
-                keys, er = self.keys[pos], self.entry_row[pos]
+                keys = self.keys[pos]
+                if entries is None:
+                    er = self.entry_row[pos]
+                    he, ge = h[er], g[er]
+                else:
+                    he, ge = entries[0][pos], entries[1][pos]
                 count = np.bincount(keys, minlength=size)
-            H = np.bincount(keys, weights=h[er], minlength=size).reshape(q, nb)
-            G = np.bincount(keys, weights=g[er], minlength=size).reshape(q, nb)
+            H = np.bincount(keys, weights=he, minlength=size).reshape(q, nb)
+            G = np.bincount(keys, weights=ge, minlength=size).reshape(q, nb)
             # the default bins hold the rest of the node's totals
             j = np.arange(q)
             if root:
@@ -336,8 +346,10 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     node = add(rows, total, 0, None, False)
     heap, counter = [], 0
     split = None
+    # sparse data, all rows: the entries' g and h serve the root and every node below it
+    entries = data.entry_stats(g, h) if root else None
     if splittable(len(rows), total, 0):
-        hist = data.histogram(rows, g, h, root=root)
+        hist = data.histogram(rows, g, h, root=root, entries=entries)
         split = evaluate(node, rows, total, hist)
     if split is None:
         leaves.append((node, rows))
@@ -366,7 +378,7 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         hists = [None, None]
         if any(want):
             s = 0 if len(left_rows) <= len(right_rows) else 1
-            hists[s] = data.histogram(children[s][1], g, h)
+            hists[s] = data.histogram(children[s][1], g, h, entries=entries)
             if want[1 - s]:  # sibling subtraction (in place: the parent is done with its histogram)
                 hists[1 - s] = [np.subtract(a, c, out=a if a is not data.root_count else None)
                                 for a, c in zip(hist, hists[s])]
