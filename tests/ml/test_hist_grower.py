@@ -113,3 +113,19 @@ def test_bound_pruning_keeps_the_trees():
         np.testing.assert_array_equal(a.feature, b.feature)
         np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
         np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_class_trees_grown_in_threads_equal_the_serial_ones(monkeypatch):
+    # the K trees of an iteration are independent: two threads grow the very same model
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    kw = dict(max_iter=5, early_stopping=False, colsample_bytree=0.7, random_state=0)
+    monkeypatch.setattr(_gb, "_n_threads", lambda: 2)
+    threaded = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    monkeypatch.setattr(_gb, "_n_threads", lambda: 1)
+    serial = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    for a, b in zip((t for s in threaded._stages for t in s), (t for s in serial._stages for t in s)):
+        np.testing.assert_array_equal(a.feature, b.feature)
+        np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
+        np.testing.assert_array_equal(a.value, b.value)
+    np.testing.assert_array_equal(threaded.decision_function(X), serial.decision_function(X))
