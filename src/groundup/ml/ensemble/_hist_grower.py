@@ -205,7 +205,7 @@ def _bounds(q, nb, cells, live):
 
 
 def _scan_features(mask, k, cells, args, widths):
-    """Scan the features in ``mask``: a list of ``(features, bins or None, score, count_L, H_L, G_L)``
+    """Scan the features in ``mask``: a list of ``(features, bins, score, count_L, H_L, G_L)``
     groups, rows in the order of ``features`` (ascending); ``bins`` maps a packed column to its bin.
     ``cells``: ``(f_cell, bin, count, H, G, rank, group)`` of every non-empty bin, feature-major."""
     q = len(mask)
@@ -238,10 +238,12 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
     ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
     (and positive): then the count rule implies the hessian rule.
 
-    **Pruning** (exact): each feature's scores are bounded by ``Σ_b G_b²/H_b`` (:func:`_bounds`). The
-    ``_PRUNE_FIRST`` features of largest bound are scanned first; of the others only those whose
-    bound reaches the best score found (less a margin far above rounding) can hold the best cut or
-    tie with it, and only they are scanned.
+    **Pruning** (exact): each feature's scores have an upper bound from its blocks of 16 bins
+    (:func:`_bounds`, Cauchy-Schwarz). The ``_PRUNE_FIRST`` features of largest bound are scanned
+    first; of the others only those whose bound reaches the best score found less the tie margin
+    (the bound carries a margin far above rounding) can hold the best cut or tie with it, and only
+    they are scanned. ``layout``: ``(offsets, feature of each cell, n_bins)`` of flat ragged
+    histograms (:class:`HistData`); None for ``(q, n_bins)`` arrays.
 
     Only the non-empty bins are scanned: a cut after an empty bin repeats the one before it. Each
     feature's non-empty bins are packed to the left of a row of a width ``w`` (8, 32, 128 or all
