@@ -97,3 +97,35 @@ def test_packed_cut_scan_equals_the_plain_scan(density):
     assert found is not None and (found[1], found[2]) == (j, b)
     np.testing.assert_allclose(found[0], score, rtol=1e-12)
     np.testing.assert_allclose(found[3], [count[j, : b + 1].sum(), H[j, : b + 1].sum(), G[j, : b + 1].sum()])
+
+
+def test_bound_pruning_keeps_the_trees():
+    # features whose bound Σ G_b²/H_b falls below the best score found are never scanned: the trees
+    # are bitwise those of the scan of every feature (64 pixel features, 10 trees per iteration)
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    kw = dict(max_iter=8, early_stopping=False)
+    pruned = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    import unittest.mock
+    with unittest.mock.patch.object(_hist_grower, "_PRUNE_FIRST", 10**6):
+        full = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    for a, b in zip((t for s in pruned._stages for t in s), (t for s in full._stages for t in s)):
+        np.testing.assert_array_equal(a.feature, b.feature)
+        np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
+        np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_class_trees_grown_in_threads_equal_the_serial_ones(monkeypatch):
+    # the K trees of an iteration are independent: two threads grow the very same model
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    kw = dict(max_iter=5, early_stopping=False, colsample_bytree=0.7, random_state=0)
+    monkeypatch.setattr(_gb, "_n_threads", lambda: 2)
+    threaded = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    monkeypatch.setattr(_gb, "_n_threads", lambda: 1)
+    serial = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    for a, b in zip((t for s in threaded._stages for t in s), (t for s in serial._stages for t in s)):
+        np.testing.assert_array_equal(a.feature, b.feature)
+        np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
+        np.testing.assert_array_equal(a.value, b.value)
+    np.testing.assert_array_equal(threaded.decision_function(X), serial.decision_function(X))

@@ -17,6 +17,8 @@ ordered feature; a category unseen in training goes right (see :mod:`groundup.ml
 from __future__ import annotations
 
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -45,6 +47,17 @@ from ._presorted import PresortedFeatures, grow_tree, sync_exact_bin_thresholds
 
 __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradientBoostingClassifier",
            "HistGradientBoostingRegressor"]
+
+
+def _n_threads():
+    """Threads for histogram boosting, as scikit-learn's OpenMP: ``OMP_NUM_THREADS`` if set, else the
+    CPUs this process may run on."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(cpus, int(env))) if env.isdigit() else cpus
 
 
 def _validation_split(n, fraction, rng, y_encoded=None):
@@ -442,60 +455,74 @@ class BaseHistGradientBoosting(_BoostingCommon):
         own_grower = (self.hist_grower and not binning.has_missing
                       and not np.any(self.is_categorical_))
         hist_data = HistData(binning) if own_grower else None
-        for _ in range(self.max_iter):
-            rows = None
-            if self.subsample < 1.0:
-                rows = np.sort(rng.choice(n, max(1, int(self.subsample * n)), replace=False))
-            if K == 1:
-                g, h = loss.gradient_hessian(yt, F)
-                gh = [(g, h)]
-            else:
-                G, H = loss.gradient_hessian_all(yt, F)
-                gh = [(G[:, k], H[:, k]) for k in range(K)]
-            stage = []
-            for k, (g, h) in enumerate(gh):
+        n_threads = _n_threads() if own_grower and K > 1 else 1
+        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        try:
+            for _ in range(self.max_iter):
+                rows = None
+                if self.subsample < 1.0:
+                    rows = np.sort(rng.choice(n, max(1, int(self.subsample * n)), replace=False))
+                if K == 1:
+                    g, h = loss.gradient_hessian(yt, F)
+                    gh = [(g, h)]
+                else:
+                    G, H = loss.gradient_hessian_all(yt, F)
+                    gh = [(G[:, k], H[:, k]) for k in range(K)]
+                stage = []
                 if hist_data is not None:
-                    feats = None
+                    # the K trees of an iteration are independent: grown in threads (NumPy releases the
+                    # GIL in its loops), each adding its leaves to its own column of F
+                    feats = [np.sort(rng.choice(n_features, n_cols, replace=False)) if n_cols < n_features
+                             else None for _ in range(K)]
+
+                    def grow_one(k):
+                        g, h = gh[k]
+                        tree, leaves = grow_hist_tree(
+                            hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
+                            max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
+                            min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
+                            features=feats[k], learning_rate=self.learning_rate)
+                        if rows is None:
+                            for node, r in leaves:
+                                F[r, k] += tree.value[node, 0, 0]
+                        else:
+                            F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                        if Fv is not None:
+                            Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
+                        return tree
+
+                    if pool is not None and K > 1:
+                        stage = list(pool.map(grow_one, range(K)))
+                    else:
+                        stage = [grow_one(k) for k in range(K)]
+                for k, (g, h) in enumerate(gh if hist_data is None else ()):
+                    builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
+                                       min_samples_split=2, min_weight_leaf=self.min_child_weight,
+                                       max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
+                    builder.edge_thresholds = True
+                    builder.categorical = self.is_categorical_
                     if n_cols < n_features:
-                        feats = np.sort(rng.choice(n_features, n_cols, replace=False))
-                    tree, leaves = grow_hist_tree(
-                        hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
-                        max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
-                        min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
-                        features=feats, learning_rate=self.learning_rate)
+                        builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))
+                    stats = np.column_stack([np.ones(n), wt * h, wt * g])
+                    tree, leaf_rows = builder.build(stats, never_pure=True, rows=rows)
+                    tree.value *= self.learning_rate  # leaf weight -G/(H+λ), shrunk
                     if rows is None:
-                        for node, r in leaves:
+                        for node, r in leaf_rows.items():
                             F[r, k] += tree.value[node, 0, 0]
                     else:
-                        F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                        F[:, k] += tree.value[tree.apply_binned(binning.codes, missing), 0, 0]
                     if Fv is not None:
                         Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                     stage.append(tree)
-                    continue
-                builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
-                                   min_samples_split=2, min_weight_leaf=self.min_child_weight,
-                                   max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
-                builder.edge_thresholds = True
-                builder.categorical = self.is_categorical_
-                if n_cols < n_features:
-                    builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))
-                stats = np.column_stack([np.ones(n), wt * h, wt * g])
-                tree, leaf_rows = builder.build(stats, never_pure=True, rows=rows)
-                tree.value *= self.learning_rate  # leaf weight -G/(H+λ), shrunk
-                if rows is None:
-                    for node, r in leaf_rows.items():
-                        F[r, k] += tree.value[node, 0, 0]
-                else:
-                    F[:, k] += tree.value[tree.apply_binned(binning.codes, missing), 0, 0]
-                if Fv is not None:
-                    Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
-                stage.append(tree)
-            self._stages.append(stage)
-            self.train_score_.append(-loss.loss(yt, F, wt))
-            if val is not None:
-                self.validation_score_.append(-loss.loss(target[val], Fv, w_all[val]))
-                if _stopping([-s for s in self.validation_score_], self.n_iter_no_change, self.tol):
-                    break
+                self._stages.append(stage)
+                self.train_score_.append(-loss.loss(yt, F, wt))
+                if val is not None:
+                    self.validation_score_.append(-loss.loss(target[val], Fv, w_all[val]))
+                    if _stopping([-s for s in self.validation_score_], self.n_iter_no_change, self.tol):
+                        break
+        finally:
+            if pool is not None:
+                pool.shutdown()
         self.train_score_ = np.array(self.train_score_)
         self.validation_score_ = np.array(self.validation_score_)
         self.n_iter_ = len(self._stages)

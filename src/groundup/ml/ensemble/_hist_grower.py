@@ -1,12 +1,14 @@
 """Histogram boosting's tree grower: histograms of gradients counted once per node, cuts scanned at once.
 
 A node's statistics ``[count, H = Σh, G = Σg]`` per (feature, bin) come from one ``np.bincount`` per
-statistic over the flat index ``feature·n_bins + code`` of the node's rows (:class:`HistData`):
+statistic over the flat index ``offset_j + code`` of the node's rows (:class:`HistData`); the
+layout is ragged: feature ``j`` holds only its bins ``0 … max code`` (MNIST at 10,000 rows: 78,599
+cells instead of 673 × 255 = 171,615), and every pass over a histogram is that much shorter:
 
 * **features** that take one value in the whole training set are dropped once per fit;
 * **sparse data** (MNIST: ~80 % of the pixels are 0): each feature's most frequent bin is its
   *default* bin, and only the other entries are stored (row by row, like a CSR matrix) and counted;
-  the default bin's statistics are the node's totals minus the rest: ``hist[j, d_j] = total - Σ_{b≠d_j}``;
+  the default bin's statistics are the node's totals minus the rest: ``hist[j, d_j] = total - Σ_{b≠d_j}`` (the other bins summed in order);
 * **sibling subtraction**: after a split only the smaller child is counted; the larger child's
   histogram is its parent's minus its sibling's;
 * at the root (all rows, no subsample) the entries' flat indices and the count histogram are the
@@ -38,6 +40,9 @@ from groundup.ml.tree._tree import Tree
 
 _TIE = 1e-14  # relative difference of scores below which two cuts are taken as equally good
 _PACK_WIDTHS = (8, 32, 128)  # row widths of the packed non-empty bins (see best_cut)
+_PRUNE_FIRST = 16  # features scanned before the bound prunes the others (see best_cut)
+_BOUND_SLACK = 1e-9  # margin on a bound, relative to Σ G_b²/H_b: far above the rounding of the sums
+_BLOCK = 16  # bins per block of the pruning bound
 _SPARSE_DENSITY = 0.5  # store only non-default entries below this fraction of non-default values
 
 
@@ -54,48 +59,61 @@ class HistData:
         q = len(self.features)
         self.q = q
         sub = codes[:, self.features]
-        offsets = np.arange(q, dtype=np.intp) * nb
-        counts = np.bincount((sub + offsets).ravel(), minlength=q * nb).reshape(q, nb)
+        counts = np.bincount((sub + np.arange(q, dtype=np.intp) * nb).ravel(), minlength=q * nb).reshape(q, nb)
         self.default = np.argmax(counts, axis=1)  # the most frequent bin of each feature
+        # ragged layout: feature j's bins 0..max code sit at offsets[j] + bin of one flat array
+        width = sub.max(axis=0).astype(np.intp) + 1 if q else np.zeros(0, dtype=np.intp)
+        offsets = np.concatenate([[0], np.cumsum(width)]).astype(np.intp)
+        self.size = int(offsets[-1])
+        self.layout = (offsets, np.repeat(np.arange(q), width), nb)
+        self.default_cell = offsets[:-1] + self.default
         nondefault = sub != self.default.astype(sub.dtype)
         self.sparse = bool(nondefault.mean() < _SPARSE_DENSITY) if q else False
-        self.root_count = counts
+        self.root_count = counts[np.arange(nb) < width[:, None]]  # row-major: the ragged layout
         if self.sparse:
             r, j = np.nonzero(nondefault)  # row-major: entries grouped by row
-            self.keys = j * nb + sub[r, j]
+            self.keys = offsets[j] + sub[r, j]
             self.entry_row = r
             self.indptr = np.concatenate([[0], np.cumsum(nondefault.sum(axis=1))])
             self.nnz = np.diff(self.indptr)
         else:
-            self.flat = (sub + offsets).astype(np.intp)  # (n, q) flat index of every entry
+            self.flat = (sub + offsets[:-1]).astype(np.intp)  # (n, q) flat index of every entry
 
-    def histogram(self, rows, g, h, n_rows=None, root=False):
-        """``(count, H, G)`` per (feature, bin), each ``(q, n_bins)``, of the rows ``rows``."""
-        q, nb = self.q, self.n_bins
-        size = q * nb
+    def entry_stats(self, g, h):
+        """Sparse data: ``(h, g)`` of the row of every stored entry, gathered once per tree."""
+        return (h[self.entry_row], g[self.entry_row]) if self.sparse else None
+
+    def histogram(self, rows, g, h, n_rows=None, root=False, entries=None):
+        """``(count, H, G)`` per (feature, bin), each flat in the ragged layout, of the rows ``rows``.
+        ``entries``: :meth:`entry_stats` of ``g, h`` if known (sparse data)."""
+        size = self.size
         if self.sparse:
             if root:
-                keys, er = self.keys, self.entry_row
+                keys, (he, ge) = self.keys, entries or self.entry_stats(g, h)
                 count = None  # the root's counts are known: self.root_count
             else:
                 lens = self.nnz[rows]
                 ends = np.cumsum(lens)
                 pos = np.repeat(self.indptr[rows] - (ends - lens), lens)
                 pos += np.arange(ends[-1] if len(ends) else 0)
-                keys, er = self.keys[pos], self.entry_row[pos]
+                keys = self.keys[pos]
+                if entries is None:
+                    er = self.entry_row[pos]
+                    he, ge = h[er], g[er]
+                else:
+                    he, ge = entries[0][pos], entries[1][pos]
                 count = np.bincount(keys, minlength=size)
-            H = np.bincount(keys, weights=h[er], minlength=size).reshape(q, nb)
-            G = np.bincount(keys, weights=g[er], minlength=size).reshape(q, nb)
+            H = np.bincount(keys, weights=he, minlength=size)
+            G = np.bincount(keys, weights=ge, minlength=size)
             # the default bins hold the rest of the node's totals
-            j = np.arange(q)
+            d, starts = self.default_cell, self.layout[0][:-1]
             if root:
-                H[j, self.default] = h.sum() - H.sum(axis=1)
-                G[j, self.default] = g.sum() - G.sum(axis=1)
+                H[d] = h.sum() - np.add.reduceat(H, starts)
+                G[d] = g.sum() - np.add.reduceat(G, starts)
                 return [self.root_count, H, G]
-            count = count.reshape(q, nb)
-            count[j, self.default] = len(rows) - count.sum(axis=1)
-            H[j, self.default] = h[rows].sum() - H.sum(axis=1)
-            G[j, self.default] = g[rows].sum() - G.sum(axis=1)
+            count[d] = len(rows) - np.add.reduceat(count, starts)
+            H[d] = h[rows].sum() - np.add.reduceat(H, starts)
+            G[d] = g[rows].sum() - np.add.reduceat(G, starts)
             return [count, H, G]
         if root:
             flat = self.flat.ravel()
@@ -103,11 +121,11 @@ class HistData:
             gr, hr = g, h
         else:
             flat = self.flat[rows].ravel()
-            count = np.bincount(flat, minlength=size).reshape(q, nb)
+            count = np.bincount(flat, minlength=size)
             gr, hr = g[rows], h[rows]
-        H = np.bincount(flat, weights=np.repeat(hr, q), minlength=size)
-        G = np.bincount(flat, weights=np.repeat(gr, q), minlength=size)
-        return [count, H.reshape(q, nb), G.reshape(q, nb)]
+        H = np.bincount(flat, weights=np.repeat(hr, self.q), minlength=size)
+        G = np.bincount(flat, weights=np.repeat(gr, self.q), minlength=size)
+        return [count, H, G]
 
 
 def _scan(count, H, G, total, min_samples_leaf, min_child_weight, l2, check_hessian):
@@ -142,12 +160,90 @@ def _scan(count, H, G, total, min_samples_leaf, min_child_weight, l2, check_hess
     return score, cl, hl, gl
 
 
-def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True):
+def _bounds(q, nb, cells, live):
+    """An upper bound on the score of every cut of each feature (``-inf`` for features not in
+    ``live``, ``inf`` where a non-empty bin has ``H_b ≤ 0``).
+
+    For positive ``H_b``, Cauchy-Schwarz gives ``(Σ_S G_b)²/Σ_S H_b ≤ Σ_S G_b²/H_b`` (bins, or blocks
+    of bins, as the terms). Cut the bins into blocks of ``_BLOCK``; a cut inside block ``j`` (or after
+    its last bin) leaves on its left the blocks before ``j`` (sums ``A``, ``H_A``) and part of ``j``,
+    on its right the rest of ``j`` and the blocks after (``C``, ``H_C``), so, as
+    ``G_L²/(H_L+λ) ≤ G_L²/H_L``, its score is at most
+    ``A²/H_A + C²/H_C + Σ_{b∈j} G_b²/H_b``; the bound is the largest over ``j``. Rounding of the sums
+    is covered by adding ``_BOUND_SLACK·Σ_b G_b²/H_b`` (errors are ~1e-14 of it)."""
+    f_cell, bins, _, hv, gv, _, _ = cells
+    if not (hv > 0).all():  # rare: no bound for the features with such a bin
+        bad = np.bincount(f_cell, weights=~(hv > 0), minlength=q) > 0
+        keep = ~bad[f_cell]
+        f_cell, bins, hv, gv = f_cell[keep], bins[keep], hv[keep], gv[keep]
+    else:
+        bad = None
+    nblk = -(-nb // _BLOCK)
+    key = f_cell * nblk + bins // _BLOCK
+    T = np.bincount(key, weights=gv * gv / hv, minlength=q * nblk).reshape(q, nblk)
+    Gb = np.bincount(key, weights=gv, minlength=q * nblk).reshape(q, nblk)
+    Hb = np.bincount(key, weights=hv, minlength=q * nblk).reshape(q, nblk)
+    GA = np.cumsum(Gb, axis=1)
+    HA = np.cumsum(Hb, axis=1)
+    GC = GA[:, -1:] - GA  # blocks after j
+    HC = HA[:, -1:] - HA
+    GA -= Gb  # blocks before j
+    HA -= Hb
+    # H_A = 0 only without bins (then G_A = 0): 0/tiny = 0
+    side = GA * GA
+    side /= np.maximum(HA, 1e-300)
+    GC *= GC
+    GC /= np.maximum(HC, 1e-300)
+    side += GC
+    side += T
+    bound = side.max(axis=1)
+    bound += _BOUND_SLACK * T.sum(axis=1)
+    if bad is not None:
+        np.putmask(bound, bad, np.inf)
+    np.putmask(bound, ~live, -np.inf)
+    return bound
+
+
+def _scan_features(mask, k, cells, args, widths):
+    """Scan the features in ``mask``: a list of ``(features, bins, score, count_L, H_L, G_L)``
+    groups, rows in the order of ``features`` (ascending); ``bins`` maps a packed column to its bin.
+    ``cells``: ``(f_cell, bin, count, H, G, rank, group)`` of every non-empty bin, feature-major."""
+    q = len(mask)
+    feats = np.flatnonzero(mask)
+    f_cell, bins, cv, hv, gv, rank, group = cells
+    mine = np.flatnonzero(mask[f_cell])
+    g_mine = group[f_cell[mine]]
+    groups = []
+    for gi, w in enumerate(widths):
+        local = feats[group[feats] == gi]
+        if len(local) == 0:
+            continue
+        row = np.zeros(q, dtype=np.intp)
+        row[local] = np.arange(len(local))
+        sel = mine[g_mine == gi]
+        pos = row[f_cell[sel]] * w + rank[sel]
+        packed = []
+        for v in (cv, hv, gv, bins):
+            a = np.zeros(len(local) * w, dtype=v.dtype)
+            a[pos] = v[sel]
+            packed.append(a.reshape(len(local), w))
+        groups.append((local, packed[3], *_scan(*packed[:3], *args)))
+    return groups
+
+
+def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True, layout=None):
     """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
 
     ``allowed`` (boolean mask over the local features, or None) restricts the features.
     ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
     (and positive): then the count rule implies the hessian rule.
+
+    **Pruning** (exact): each feature's scores have an upper bound from its blocks of 16 bins
+    (:func:`_bounds`, Cauchy-Schwarz). The ``_PRUNE_FIRST`` features of largest bound are scanned
+    first; of the others only those whose bound reaches the best score found less the tie margin
+    (the bound carries a margin far above rounding) can hold the best cut or tie with it, and only
+    they are scanned. ``layout``: ``(offsets, feature of each cell, n_bins)`` of flat ragged
+    histograms (:class:`HistData`); None for ``(q, n_bins)`` arrays.
 
     Only the non-empty bins are scanned: a cut after an empty bin repeats the one before it. Each
     feature's non-empty bins are packed to the left of a row of a width ``w`` (8, 32, 128 or all
@@ -155,51 +251,43 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
     a row are then bitwise those of the full histogram (adding 0 changes nothing), and the padding
     cuts have everything on the left, so the count rule rejects them."""
     count, H, G = hist
-    q, nb = count.shape
-    nonempty = count > 0
-    k = nonempty.sum(axis=1)  # non-empty bins per feature
+    if layout is None:  # (q, n_bins) arrays
+        q, nb = count.shape
+        count, H, G = count.ravel(), H.ravel(), G.ravel()
+        offsets, cell_feature = np.arange(q + 1) * nb, None
+    else:
+        offsets, cell_feature, nb = layout
+        q = len(offsets) - 1
+    cell = np.flatnonzero(count > 0)  # the non-empty bins, feature-major
+    f_cell = cell // nb if cell_feature is None else cell_feature[cell]
+    k = np.bincount(f_cell, minlength=q)  # non-empty bins per feature
     live = k >= 2
     if allowed is not None:
         live &= allowed
-    if not live.any():
+    n_live = int(live.sum())
+    if not n_live:
         return None
     args = (total, min_samples_leaf, min_child_weight, l2, check_hessian)
     widths = [w for w in _PACK_WIDTHS if w < nb] + [nb]
-    n_cells = int(k[live].sum())
-    if n_cells > 0.4 * q * nb:  # nearly full: scan the histograms as they are
-        feats = np.flatnonzero(live)
-        if len(feats) < 0.8 * q:
-            count, H, G = count[feats], H[feats], G[feats]
-        else:
-            feats = np.arange(q)
-        groups = [(feats, None, *_scan(count, H, G, *args))]
+    group = np.searchsorted(widths, k)  # the narrowest packing width that holds the feature
+    start = np.cumsum(k) - k
+    hv, gv = H[cell], G[cell]
+    cells = (f_cell, cell - offsets[f_cell], count[cell], hv, gv,
+             np.arange(len(cell)) - start[f_cell], group)  # rank: position among the feature's bins
+    if n_live <= 2 * _PRUNE_FIRST:
+        groups = _scan_features(live, k, cells, args, widths)
     else:
-        kl = np.where(live, k, 0)
-        cells = np.flatnonzero(nonempty & live[:, None])  # feature-major, bins in order
-        f_cell = cells // nb
-        start = np.cumsum(kl) - kl
-        rank = np.arange(len(cells)) - start[f_cell]  # position among the feature's non-empty bins
-        group = np.searchsorted(widths, kl)  # the narrowest width that holds the feature
-        cv, hv, gv = count.ravel()[cells], H.ravel()[cells], G.ravel()[cells]
-        bins = cells - f_cell * nb
-        g_cell = group[f_cell]
-        groups = []
-        for gi, w in enumerate(widths):
-            feats = np.flatnonzero(live & (group == gi))
-            if len(feats) == 0:
-                continue
-            row = np.zeros(q, dtype=np.intp)
-            row[feats] = np.arange(len(feats))
-            sel = np.flatnonzero(g_cell == gi)
-            pos = row[f_cell[sel]] * w + rank[sel]
-            packed = []
-            for v in (cv, hv, gv):
-                a = np.zeros(len(feats) * w, dtype=v.dtype)
-                a[pos] = v[sel]
-                packed.append(a.reshape(len(feats), w))
-            b = np.zeros(len(feats) * w, dtype=np.intp)
-            b[pos] = bins[sel]
-            groups.append((feats, b.reshape(len(feats), w), *_scan(*packed, *args)))
+        bound = _bounds(q, nb, cells, live)
+        first = np.zeros(q, dtype=bool)
+        first[np.argpartition(-bound, _PRUNE_FIRST)[:_PRUNE_FIRST]] = True
+        groups = _scan_features(first, k, cells, args, widths)
+        best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
+        rest = live & ~first
+        if np.isfinite(best):
+            # a cut of a pruned feature scores at most bound·(1 + ~1e-13) (rounding of the sums)
+            rest &= bound >= best - _TIE * abs(best)
+        if rest.any():
+            groups += _scan_features(rest, k, cells, args, widths)
     best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
     if not np.isfinite(best):
         return None
@@ -214,7 +302,7 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
             continue
         j, c = divmod(i, sc.shape[1])
         if pick is None or feats[j] < pick[0]:
-            pick = (int(feats[j]), int(c if b is None else b[j, c]), cl[j, c], hl[j, c], gl[j, c])
+            pick = (int(feats[j]), int(b[j, c]), cl[j, c], hl[j, c], gl[j, c])
     f, bin_, *L = pick
     return best, f, bin_, np.array(L, dtype=np.float64)
 
@@ -246,7 +334,8 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
 
     def evaluate(node, rows, total, hist):
         """The node's split (gain, feature, bin, L, R) or None."""
-        found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian)
+        found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian,
+                         data.layout)
         if found is None:
             return None
         _, j, b, L = found
@@ -264,8 +353,10 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     node = add(rows, total, 0, None, False)
     heap, counter = [], 0
     split = None
+    # sparse data, all rows: the entries' g and h serve the root and every node below it
+    entries = data.entry_stats(g, h) if root else None
     if splittable(len(rows), total, 0):
-        hist = data.histogram(rows, g, h, root=root)
+        hist = data.histogram(rows, g, h, root=root, entries=entries)
         split = evaluate(node, rows, total, hist)
     if split is None:
         leaves.append((node, rows))
@@ -294,7 +385,7 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         hists = [None, None]
         if any(want):
             s = 0 if len(left_rows) <= len(right_rows) else 1
-            hists[s] = data.histogram(children[s][1], g, h)
+            hists[s] = data.histogram(children[s][1], g, h, entries=entries)
             if want[1 - s]:  # sibling subtraction (in place: the parent is done with its histogram)
                 hists[1 - s] = [np.subtract(a, c, out=a if a is not data.root_count else None)
                                 for a, c in zip(hist, hists[s])]
