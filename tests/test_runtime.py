@@ -84,3 +84,14 @@ def test_parallel_for_works_in_a_forked_child():
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         _threads.set_num_threads(before)
+
+
+def test_thread_count_default_and_environment_variable():
+    for env_value, expected in ((None, "1"), ("3", "3")):
+        env = dict(os.environ)
+        env.pop("GROUNDUP_NUM_THREADS", None)
+        if env_value is not None:
+            env["GROUNDUP_NUM_THREADS"] = env_value
+        out = subprocess.run([sys.executable, "-c", "import groundup; print(groundup.get_num_threads())"],
+                             env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
