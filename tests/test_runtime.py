@@ -92,6 +92,7 @@ def test_thread_count_default_and_environment_variable():
         env.pop("GROUNDUP_NUM_THREADS", None)
         if env_value is not None:
             env["GROUNDUP_NUM_THREADS"] = env_value
-        out = subprocess.run([sys.executable, "-c", "import groundup; print(groundup.get_num_threads())"],
-                             env=env, capture_output=True, text=True, check=True)
+        code = "import groundup; print(groundup.get_num_threads())"
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
         assert out.stdout.strip() == expected

@@ -11,8 +11,8 @@ The number of threads is ``get_num_threads()``: ``GROUNDUP_NUM_THREADS`` when se
 it with ``set_num_threads(n)`` (PyTorch's names). Why 1 by default: measured on a quiet 2-core
 machine, a CNN training step took 44.3 ms with these kernels on one thread and 47.1 ms on two —
 OpenBLAS's worker threads keep spinning between GEMMs and the copy threads compete with them (and
-with the GIL between NumPy calls). Try more on machines with more cores. Kernels only split work above ``MIN_PARALLEL_ELEMENTS``
-array elements: below that, a thread hand-off costs more than it saves.
+with the GIL between NumPy calls). Try more on machines with more cores. Kernels only split work
+above ``MIN_PARALLEL_ELEMENTS`` array elements: below that, a hand-off costs more than it saves.
 """
 
 from __future__ import annotations
