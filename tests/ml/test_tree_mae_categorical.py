@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import ensemble as sk_ensemble
 from sklearn import tree as sk_tree
+from test_tree import _assert_same_tree  # tests/ml is on sys.path (pytest's rootdir-less layout)
 
 from groundup.ml import ensemble as gu_ensemble
 from groundup.ml.testing import check_estimator
@@ -20,16 +21,6 @@ def _one_thread():
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):
         yield
-
-
-def _assert_same_tree(a, b):
-    assert a.node_count == b.node_count
-    for name in ("children_left", "children_right", "feature", "n_node_samples"):
-        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    np.testing.assert_allclose(a.threshold, b.threshold, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(a.impurity, b.impurity, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(a.weighted_n_node_samples, b.weighted_n_node_samples)
-    np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
 
 
 def _heavy_tailed(seed, n=300, p=4):

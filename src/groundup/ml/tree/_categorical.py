@@ -185,13 +185,7 @@ def find_split_mixed(builder, record):
         return None
     is_cat = builder.categorical[features]
     if builder._use_hist(len(rows)):
-        hist = record.get("hist")
-        if hist is None:
-            hist = builder._hist(rows, features)
-        if builder._all_features():
-            record["hist"] = hist
-            record["live"] = builder._live_features(hist)
-            record["features"] = features
+        hist = builder._node_hist(rows, features, record)
         num = None
         if not is_cat.all():
             num = split_from_histogram(hist[~is_cat], total, features[~is_cat], builder.binning,

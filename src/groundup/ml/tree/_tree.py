@@ -203,6 +203,18 @@ class _Builder:
     def _all_features(self):
         return self.max_features >= self.n_features and self.splitter != "random"
 
+    def _node_hist(self, rows, features, record):
+        """The node's histograms: the one handed down in ``record`` (a sibling subtraction) or a
+        fresh one; kept in ``record`` for the children when every feature is a candidate."""
+        hist = record.get("hist")
+        if hist is None:
+            hist = self._hist(rows, features)
+        if self._all_features():
+            record["hist"] = hist
+            record["live"] = self._live_features(hist)
+            record["features"] = features
+        return hist
+
     def _hist(self, rows, features):
         if self.class_index is not None and self._class_weight is None:
             self._class_weight = self.stats[:, 1:].sum(axis=1)
@@ -251,13 +263,7 @@ class _Builder:
         if len(features) == 0:
             return None
         if self._use_hist(len(rows)):
-            hist = record.get("hist")
-            if hist is None:
-                hist = self._hist(rows, features)
-            if self._all_features():
-                record["hist"] = hist
-                record["live"] = self._live_features(hist)
-                record["features"] = features
+            hist = self._node_hist(rows, features, record)
             return split_from_histogram(hist, total, features, self.binning, crit,
                                         self.min_samples_leaf, self.min_weight_leaf)
         stats_rows, sub_total, cols = self.stats[rows], total, None
