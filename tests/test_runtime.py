@@ -96,3 +96,51 @@ def test_thread_count_default_and_environment_variable():
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=True)
         assert out.stdout.strip() == expected
+
+
+def test_blas_runs_single_threaded_inside_a_parallel_region_and_is_restored_after():
+    from groundup import _threads
+
+    blas = _threads._find_openblas()
+    if blas is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS this process can find")
+    set_blas, get_blas = blas
+    before_blas, before = get_blas(), _threads.get_num_threads()
+    set_blas(2)
+    _threads.set_num_threads(2)
+    try:
+        seen = []
+        _threads.parallel_for(4, lambda a, b: seen.append(get_blas()), elements=10**9)
+        assert seen == [1, 1]
+        assert get_blas() == 2
+    finally:
+        set_blas(before_blas)
+        _threads.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("a_shape, b_shape", [
+    ((300, 200), (200, 500)),          # wide output: column bands
+    ((900, 200), (200, 90)),           # tall output: row bands
+    ((64, 3136), (3136, 100)),         # small output, long inner axis: partial sums
+    ((2, 64, 288), (2, 288, 700)),     # batched (grouped) products
+    ((64, 288), (3, 288, 400)),        # a broadcast against a batch
+])
+def test_gemm_split_over_threads_equals_the_plain_product(threads, a_shape, b_shape):
+    import numpy as np
+
+    from groundup import _threads
+    from groundup.ops._gemm import gemm
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    before = _threads.get_num_threads()
+    _threads.set_num_threads(threads)
+    try:
+        out = gemm(a, b)
+        into = np.full(np.matmul(a, b).shape, np.nan)
+        gemm(a, b.swapaxes(-1, -2).copy().swapaxes(-1, -2), out=into)   # a strided operand
+    finally:
+        _threads.set_num_threads(before)
+    np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(into, np.matmul(a, b), rtol=1e-12, atol=1e-12)

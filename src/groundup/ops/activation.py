@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from groundup._threads import parallel_for
 from groundup.autograd.function import Function, saved_output
 from groundup.autograd.grad_mode import state as _grad_mode
 from groundup.ops import elementwise as E
@@ -25,14 +26,29 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, a):
-        return np.maximum(a, 0)
+        return _rowwise(a, lambda x, out: np.maximum(x, 0, out=out), a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.inputs
         if not _grad_mode.enabled:  # first-order: the same product on arrays
-            return (grad.data * (a.data > 0),)
+            g = grad.data
+            if g.shape != a.shape:
+                return (g * (a.data > 0),)
+            return (_rowwise(g, lambda x, m, out: np.multiply(x, m > 0, out=out), g, a.data),)
         return (grad * (a.data > 0).astype(grad.data.dtype),)
+
+
+def _rowwise(like, kernel, *arrays):
+    """``kernel(*slices, out=slice)`` over slices of the leading axis of same-shape arrays, split
+    over the kernel threads (a large activation is a memory-bound pass, like an im2col copy)."""
+    out = np.empty_like(like)
+    if like.ndim == 0:
+        kernel(*arrays, out=out)
+        return out
+    parallel_for(len(like), lambda s, e: kernel(*(x[s:e] for x in arrays), out=out[s:e]),
+                 like.size)
+    return out
 
 
 class LeakyReLU(Function):

@@ -46,6 +46,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from groundup._threads import parallel_for
 from groundup.autograd.function import Function
 from groundup.errors import DTypeError, ShapeError, hint
+from groundup.ops._gemm import gemm
 from groundup.ops._util import tensor_cls
 
 # ----------------------------------------------------------------------------- argument helpers
@@ -298,10 +299,10 @@ def _nchw_to_gemm(g: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b (one GEMM per group) into scratch memory: for products that are consumed at once."""
+    """a @ b (one GEMM per group) into scratch memory, for products that are consumed at once;
+    split over the kernel threads by :func:`groundup.ops._gemm.gemm`."""
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    out = _scratch("gemm_out", shape, np.result_type(a, b))
-    return np.matmul(a, b, out=out)
+    return gemm(a, b, out=_scratch("gemm_out", shape, np.result_type(a, b)))
 
 
 def _cn_crop_to_nchw(xpc: np.ndarray, pads: tuple, hw: tuple) -> np.ndarray:

@@ -14,7 +14,9 @@ import numpy as np
 
 from groundup.autograd.function import Function, keep_partners
 from groundup.autograd.grad_mode import state as _grad_mode
+from groundup._threads import get_num_threads
 from groundup.errors import ShapeError, hint
+from groundup.ops._gemm import gemm
 from groundup.ops._util import sum_to, unbroadcast
 
 
@@ -106,6 +108,8 @@ def _x_wt(x, weight):
     """
     n, k = x.shape
     m = weight.shape[0]
+    if get_num_threads() > 1:
+        return gemm(x, weight.T)                    # split over the kernel threads
     if m >= max(4 * n, 256) and k >= 256:
         return np.ascontiguousarray((weight @ x.T).T)
     return x @ weight.T
@@ -163,12 +167,12 @@ class Linear(Function):
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = gw = gb = None
         if nx:
-            gx = g2 @ weight.data
+            gx = gemm(g2, weight.data)
             if g.ndim != 2:
                 gx = gx.reshape(ctx.shapes[0])
         if nw:
             xd = x.data
-            gw = g2.T @ (xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd)
+            gw = gemm(g2.T, xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd)
         if nb:
             gb = g2.sum(axis=0)
         return gx, gw, gb

@@ -1,0 +1,64 @@
+"""One matrix product split over groundup's kernel threads.
+
+``gemm(a, b, out)`` computes a (…, P, K) @ b (…, K, M) like ``np.matmul``. With one kernel thread
+(or a small product) it *is* ``np.matmul``: BLAS parallelises it as it likes. With several, the
+product is cut into blocks that each thread hands to BLAS as a single-threaded call
+(:func:`groundup._threads.parallel_for` sets BLAS to one thread while they run) — the same
+parallelism, without two thread pools fighting over the same cores:
+
+- along the output's wider axis (rows P or columns M) when it has at least two blocks: each
+  thread owns a band of the output, and every element is the same dot product as unsplit;
+- else along the inner axis K: out = Σ_t a[…, :, K_t] @ b[…, K_t, :], the partial products
+  summed in a fixed order (so a run repeats exactly; the last bits can differ from the unsplit
+  product, as PyTorch's differ between thread counts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundup._threads import MIN_PARALLEL_ELEMENTS, get_num_threads, parallel_for
+
+BLOCK = 64          # rows, columns or inner-axis entries per unit of work
+
+
+def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a (…, P, K) @ b (…, K, M) → (…, P, M), into ``out`` when given (see the module docstring)."""
+    P, K = a.shape[-2:]
+    M = b.shape[-1]
+    elements = a.size + b.size + P * M
+    if get_num_threads() <= 1 or elements < MIN_PARALLEL_ELEMENTS or a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b, out=out)
+    if out is None:
+        shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (P, M)
+        out = np.empty(shape, np.result_type(a, b))
+    blocks = lambda n: -(-n // BLOCK)                              # noqa: E731
+    if max(P, M) >= 2 * BLOCK:
+        if M >= P:
+            def band(s, e):
+                s, e = s * BLOCK, min(e * BLOCK, M)
+                np.matmul(a, b[..., s:e], out=out[..., s:e])
+            parallel_for(blocks(M), band, elements)
+        else:
+            def band(s, e):
+                s, e = s * BLOCK, min(e * BLOCK, P)
+                np.matmul(a[..., s:e, :], b, out=out[..., s:e, :])
+            parallel_for(blocks(P), band, elements)
+        return out
+    if K < 2 * BLOCK:
+        return np.matmul(a, b, out=out)
+    parts = {}
+
+    def inner(s, e):
+        s, e = s * BLOCK, min(e * BLOCK, K)
+        parts[s] = np.matmul(a[..., s:e], b[..., s:e, :])
+
+    parallel_for(blocks(K), inner, elements)
+    starts = sorted(parts)                     # a fixed order: the same sum on every run
+    np.copyto(out, parts[starts[0]])
+    for s in starts[1:]:
+        out += parts[s]
+    return out
+
+
+__all__ = ["gemm"]
