@@ -47,7 +47,8 @@ def _run_worker(script: str, side: str, case: str, passthrough: list[str],
     env = dict(os.environ)
     if threads:
         # set before the worker starts, so OpenBLAS and torch size their pools from it
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                    "GROUNDUP_NUM_THREADS"):
             env[var] = str(threads)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:

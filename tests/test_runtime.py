@@ -87,7 +87,11 @@ def test_parallel_for_works_in_a_forked_child():
 
 
 def test_thread_count_default_and_environment_variable():
-    for env_value, expected in ((None, "1"), ("3", "3")):
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count()
+    for env_value, expected in ((None, str(cpus)), ("3", "3"), ("1", "1")):
         env = dict(os.environ)
         env.pop("GROUNDUP_NUM_THREADS", None)
         if env_value is not None:

@@ -12,12 +12,13 @@ parallel region runs, NumPy's OpenBLAS is set to one thread and restored afterwa
 of threads on the same cores would oversubscribe them, and OpenBLAS's idle workers spin for a
 while after each call, stealing the core from the slice running beside them.
 
-The number of threads is ``get_num_threads()``: ``GROUNDUP_NUM_THREADS`` when set, else 1; change
-it with ``set_num_threads(n)`` (PyTorch's names). Why 1 by default: measured on a quiet 2-core
-machine, a CNN training step took 44.3 ms with these kernels on one thread and 47.1 ms on two —
-OpenBLAS's worker threads keep spinning between GEMMs and the copy threads compete with them (and
-with the GIL between NumPy calls). Try more on machines with more cores. Kernels only split work
-above ``MIN_PARALLEL_ELEMENTS`` array elements: below that, a hand-off costs more than it saves.
+The number of threads is ``get_num_threads()``: ``GROUNDUP_NUM_THREADS`` when set, else the
+number of CPUs this process may run on (PyTorch's default is its physical cores); change it with
+``set_num_threads(n)`` (PyTorch's names). Before the GEMMs came under these threads, one thread
+was the default: two made a CNN step slower (47.1 vs 44.3 ms on a quiet 2-core machine) because
+OpenBLAS's own workers spun between GEMMs. Kernels only split work above
+``MIN_PARALLEL_ELEMENTS`` array elements, and give each thread at least half that many: below
+it, a hand-off costs more than it saves.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def _default_threads() -> int:
     env = os.environ.get("GROUNDUP_NUM_THREADS", "")
     if env.strip().isdigit() and int(env) > 0:
         return int(env)
-    return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):             # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 _num_threads = _default_threads()
@@ -148,7 +152,7 @@ def parallel_for(n: int, fn, elements: int) -> None:
     """Run ``fn(start, stop)`` over contiguous slices covering ``range(n)``, in parallel when the
     kernel touches at least ``MIN_PARALLEL_ELEMENTS`` array ``elements`` (else one call). BLAS
     runs single-threaded while the slices run."""
-    k = min(_num_threads, n)
+    k = min(_num_threads, n, elements // max(MIN_PARALLEL_ELEMENTS // 2, 1))
     if k <= 1 or elements < MIN_PARALLEL_ELEMENTS or getattr(_worker, "inside", False):
         fn(0, n)
         return

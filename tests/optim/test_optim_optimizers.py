@@ -285,6 +285,25 @@ def test_flat_and_per_parameter_paths_are_bit_identical(name, kw):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
+def test_flat_update_split_over_threads_is_bit_identical(name, kw):
+    # parameters large enough (1.5e5 values) that 3 kernel threads each update a slice
+    rng = np.random.default_rng(3)
+    shapes = [(300, 400), (30_000,)]
+    init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
+    before = gu.get_num_threads()
+    gu.set_num_threads(3)
+    try:
+        a, oa = _gu_run(name, kw, init, grads, foreach=True)
+    finally:
+        gu.set_num_threads(before)
+    b, _ = _gu_run(name, kw, init, grads, foreach=False)
+    assert oa._flat
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
 def test_param_groups_with_own_options_match_torch():
     torch = pytest.importorskip("torch")
     init, grads = _problem(np.float64, steps=20, seed=2)

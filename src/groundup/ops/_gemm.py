@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup._threads import MIN_PARALLEL_ELEMENTS, get_num_threads, parallel_for
+from groundup import _threads
+from groundup._threads import get_num_threads, parallel_for
 
 BLOCK = 64          # rows, columns or inner-axis entries per unit of work
 
@@ -27,7 +28,7 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     P, K = a.shape[-2:]
     M = b.shape[-1]
     elements = a.size + b.size + P * M
-    if get_num_threads() <= 1 or elements < MIN_PARALLEL_ELEMENTS or a.ndim < 2 or b.ndim < 2:
+    if get_num_threads() <= 1 or elements < _threads.MIN_PARALLEL_ELEMENTS or a.ndim < 2 or b.ndim < 2:
         return np.matmul(a, b, out=out)
     if out is None:
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (P, M)

@@ -450,20 +450,25 @@ def _conv2d_batch_major_input_grad(g, w, pads, stride, dilation, hw):
     return gx
 
 
-def _conv2d_batch_major_weight_grad(g, cols, shape):
-    """∂L/∂W = Σ_n G[n] (O, OH·OW) @ cols[n]ᵀ (OH·OW, K), as the weight's (O, C, kH, kW)."""
+def _conv2d_batch_major_weight_grad(g, cols, shape, with_bias=False):
+    """∂L/∂W = Σ_n G[n] (O, OH·OW) @ cols[n]ᵀ (OH·OW, K), as the weight's (O, C, kH, kW), and, if
+    ``with_bias``, ∂L/∂b = Σ_{n,i,j} G[n, :, i, j] from the same pass over G (else None)."""
     N, O = g.shape[:2]
     parts = {}
 
     def run(a, b):
-        per_sample = _matmul(g[a:b].reshape(b - a, O, -1), cols[a:b].transpose(0, 2, 1))
-        parts[a] = per_sample.sum(axis=0)
+        gs = g[a:b].reshape(b - a, O, -1)
+        per_sample = _matmul(gs, cols[a:b].transpose(0, 2, 1))
+        parts[a] = (per_sample.sum(axis=0), gs.sum(axis=(0, 2)) if with_bias else None)
 
     parallel_for(N, run, g.size + cols.size)
-    total = parts[0]
-    for a in sorted(parts)[1:]:          # a fixed order: the same sum whatever thread ends first
-        total = total + parts[a]
-    return total.reshape(shape)
+    starts = sorted(parts)               # a fixed order: the same sum whatever thread ends first
+    gw, gb = parts[starts[0]]
+    for a in starts[1:]:
+        gw = gw + parts[a][0]
+        if with_bias:
+            gb = gb + parts[a][1]
+    return gw.reshape(shape), gb
 
 
 # ----------------------------------------------------------------------------- convolution
@@ -553,9 +558,12 @@ class Conv2d(Function):
             if needs[0]:
                 gx = T(_conv2d_batch_major_input_grad(g, weight.data, pads, stride, dilation,
                                                       x.shape[2:]))
+            want_b = bias is not None and needs[2]
             if needs[1]:
-                gw = T(_conv2d_batch_major_weight_grad(g, ctx.cols, weight.shape))
-            if bias is not None and needs[2]:
+                w_grad, b_grad = _conv2d_batch_major_weight_grad(g, ctx.cols, weight.shape, want_b)
+                gw = T(w_grad)
+                gb = T(b_grad) if want_b else None
+            elif want_b:
                 gb = T(g.sum(axis=(0, 2, 3)))
             return gx, gw, gb
         want_b = bias is not None and needs[2]

@@ -39,6 +39,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from groundup._threads import parallel_for
 from groundup.autograd.grad_mode import enable_grad
 from groundup.errors import DTypeError, GroundupError, hint
 
@@ -373,7 +374,13 @@ class Optimizer:
         self._pre_update(group, params)
         names = flat.names
         fresh = self._fresh_lazy(state[params[0]], names)
-        self._kernel(group, step, g, flat.bufs, flat.scratch, fresh=fresh)
+        bufs, out = flat.bufs, flat.scratch
+
+        def update(a, b):   # the kernels are elementwise: slices of the flat arrays run apart
+            self._kernel(group, step, g[a:b], {k: v[a:b] for k, v in bufs.items()}, out[a:b],
+                         fresh=fresh)
+
+        parallel_for(g.size, update, g.size * (2 + len(bufs)))
         if fresh:
             for key in self._lazy_state:
                 if key in names:
