@@ -14,7 +14,6 @@ import numpy as np
 
 from groundup.autograd.function import Function, keep_partners
 from groundup.autograd.grad_mode import state as _grad_mode
-from groundup._threads import get_num_threads
 from groundup.errors import ShapeError, hint
 from groundup.ops._gemm import gemm
 from groundup.ops._util import sum_to, unbroadcast
@@ -100,7 +99,8 @@ class MatMul(Function):
 
 
 def _x_wt(x, weight):
-    """x·Wᵀ for a 2-D x (n, in) and W (out, in): one GEMM, returned row-major.
+    """x·Wᵀ for a 2-D x (n, in) and W (out, in): one GEMM (split over the kernel threads by
+    :func:`groundup.ops._gemm.gemm`), returned row-major.
 
     For a small batch and a wide layer OpenBLAS runs the product faster as (W·xᵀ)ᵀ (measured: 0.5–0.9×
     the time for n ≤ out/4 and in ≥ 256). Each output element is the same dot product either way,
@@ -108,11 +108,9 @@ def _x_wt(x, weight):
     """
     n, k = x.shape
     m = weight.shape[0]
-    if get_num_threads() > 1:
-        return gemm(x, weight.T)                    # split over the kernel threads
     if m >= max(4 * n, 256) and k >= 256:
-        return np.ascontiguousarray((weight @ x.T).T)
-    return x @ weight.T
+        return np.ascontiguousarray(gemm(weight, x.T).T)
+    return gemm(x, weight.T)
 
 
 class Linear(Function):
