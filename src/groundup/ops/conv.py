@@ -21,9 +21,10 @@ Two memory layouts, chosen by the output map's size. Channel-major (C, N, H, W) 
 product one large GEMM over the whole batch, at the price of reordering to and from NCHW; it wins
 on small maps (deep layers). Batch-major keeps NCHW and runs one GEMM per sample,
 out[n] = W (O, C·kH·kW) @ cols[n] (C·kH·kW, OH·OW), whose result already *is* NCHW; it wins on
-large maps (the first layers), where the reorders cost more than the GEMMs. The memory-bound
-steps (padding, im2col, col2im, reorders) are split over threads by batch slices
-(:mod:`groundup._threads`), as PyTorch parallelises its own.
+large maps (the first layers), where the reorders cost more than the GEMMs. Every step is split
+over groundup's kernel threads (:mod:`groundup._threads`), as PyTorch parallelises its own: the
+memory-bound ones (padding, im2col, col2im, reorders) by batch slices, the GEMMs by blocks of
+the product (:func:`groundup.ops._gemm.gemm`), each block a single-threaded BLAS call.
 
 The output size of every op here (per spatial axis, input n, kernel k, padding p, stride s,
 dilation d) is
