@@ -148,3 +148,35 @@ def test_gemm_split_over_threads_equals_the_plain_product(threads, a_shape, b_sh
         _threads.set_num_threads(before)
     np.testing.assert_allclose(out, np.matmul(a, b), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(into, np.matmul(a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_products_run_blas_single_threaded_whatever_the_kernel_thread_count(monkeypatch):
+    import numpy as np
+
+    from groundup import _threads
+    from groundup.ops._gemm import gemm
+
+    blas = _threads._find_openblas()
+    if blas is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS this process can find")
+    set_blas, get_blas = blas
+    seen = []
+    real = np.matmul
+
+    def spy(*args, **kw):
+        seen.append(get_blas())
+        return real(*args, **kw)
+
+    before_blas, before = get_blas(), _threads.get_num_threads()
+    set_blas(2)
+    monkeypatch.setattr(np, "matmul", spy)
+    try:
+        for threads in (1, 2):
+            _threads.set_num_threads(threads)
+            gemm(np.ones((8, 8)), np.ones((8, 8)))                 # small: one call
+            gemm(np.ones((600, 300)), np.ones((300, 600)))         # split over the threads
+        assert len(seen) >= 4 and set(seen) == {1}
+        assert get_blas() == 2
+    finally:
+        set_blas(before_blas)
+        _threads.set_num_threads(before)

@@ -148,6 +148,26 @@ def _leave_region() -> None:
             _blas[0](_blas_saved)
 
 
+class _SingleThreadedBlas:
+    """``with single_threaded_blas:`` — NumPy's OpenBLAS computes on one thread inside the block
+    (re-entrant, any thread; its own count comes back when the last block ends). groundup's
+    products run their BLAS calls this way (:func:`groundup.ops._gemm.gemm`): their parallelism
+    is groundup's threads, so that OpenBLAS's workers never wake to spin beside them."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _enter_region()
+        return self
+
+    def __exit__(self, *exc):
+        _leave_region()
+        return False
+
+
+single_threaded_blas = _SingleThreadedBlas()
+
+
 def parallel_for(n: int, fn, elements: int) -> None:
     """Run ``fn(start, stop)`` over contiguous slices covering ``range(n)``, in parallel when the
     kernel touches at least ``MIN_PARALLEL_ELEMENTS`` array ``elements`` (else one call). BLAS
@@ -158,8 +178,7 @@ def parallel_for(n: int, fn, elements: int) -> None:
         return
     bounds = [n * i // k for i in range(k + 1)]
     pool = _executor()
-    _enter_region()
-    try:
+    with single_threaded_blas:
         futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
         _worker.inside = True                        # a nested parallel_for in our slice: serial
         try:
@@ -168,8 +187,6 @@ def parallel_for(n: int, fn, elements: int) -> None:
             _worker.inside = False
             for f in futures:
                 f.result()                           # re-raises a worker's exception here
-    finally:
-        _leave_region()
 
 
-__all__ = ["get_num_threads", "parallel_for", "set_num_threads"]
+__all__ = ["get_num_threads", "parallel_for", "set_num_threads", "single_threaded_blas"]

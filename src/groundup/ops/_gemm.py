@@ -1,10 +1,11 @@
 """One matrix product split over groundup's kernel threads.
 
-``gemm(a, b, out)`` computes a (…, P, K) @ b (…, K, M) like ``np.matmul``. With one kernel thread
-(or a small product) it *is* ``np.matmul``: BLAS parallelises it as it likes. With several, the
-product is cut into blocks that each thread hands to BLAS as a single-threaded call
-(:func:`groundup._threads.parallel_for` sets BLAS to one thread while they run) — the same
-parallelism, without two thread pools fighting over the same cores:
+``gemm(a, b, out)`` computes a (…, P, K) @ b (…, K, M) like ``np.matmul``, always with BLAS on one
+thread (:data:`groundup._threads.single_threaded_blas`): the parallelism is groundup's own kernel
+threads, as in PyTorch, where ``set_num_threads`` governs its BLAS too. Two thread pools on the
+same cores fight — OpenBLAS's idle workers spin after each call, and on a busy 2-core machine an
+MLP step took ten times the CPU time with them. With one kernel thread (or a small product) it is
+one ``np.matmul``; with several, the product is cut into blocks that the threads compute at once:
 
 - along the output's wider axis (rows P or columns M) when it has at least two blocks: each
   thread owns a band of the output, and every element is the same dot product as unsplit;
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup import _threads
-from groundup._threads import get_num_threads, parallel_for
+from groundup._threads import get_num_threads, parallel_for, single_threaded_blas
 
 BLOCK = 64          # rows, columns or inner-axis entries per unit of work
 
@@ -29,7 +30,8 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
     M = b.shape[-1]
     elements = a.size + b.size + P * M
     if get_num_threads() <= 1 or elements < _threads.MIN_PARALLEL_ELEMENTS or a.ndim < 2 or b.ndim < 2:
-        return np.matmul(a, b, out=out)
+        with single_threaded_blas:
+            return np.matmul(a, b, out=out)
     if out is None:
         shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (P, M)
         out = np.empty(shape, np.result_type(a, b))
@@ -47,7 +49,8 @@ def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndar
             parallel_for(blocks(P), band, elements)
         return out
     if K < 2 * BLOCK:
-        return np.matmul(a, b, out=out)
+        with single_threaded_blas:
+            return np.matmul(a, b, out=out)
     parts = {}
 
     def inner(s, e):

@@ -421,7 +421,7 @@ def _conv2d_batch_major(x, w, bias, pads, stride, dilation, out_hw, keep_cols, g
         for p in range(kH):                 # one strided copy per kernel offset
             for q in range(kW):
                 c[:, :, p, q] = _offset(xp, p, q, stride, dilation, out_hw)
-        np.matmul(wm, c.reshape(b - a, K, OH * OW), out=out[a:b])
+        gemm(wm, c.reshape(b - a, K, OH * OW), out=out[a:b])
         if bias is not None:
             out[a:b] += bias.reshape(1, O, 1)
 

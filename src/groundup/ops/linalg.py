@@ -41,6 +41,8 @@ class MatMul(Function):
         if ka != kb:
             raise _matmul_error("matmul", a.shape, b.shape, f"inner sizes {ka} and {kb} differ")
         try:
+            if a.ndim >= 2 and b.ndim >= 2:
+                return gemm(a, b)
             return np.matmul(a, b)
         except ValueError:
             raise _matmul_error("matmul", a.shape, b.shape, "batch dimensions do not broadcast")
@@ -89,11 +91,11 @@ class MatMul(Function):
         ga = gb = None
         if na:
             B = b.data[:, None] if len(sb) == 1 else b.data
-            ga = g @ np.swapaxes(B, -1, -2)
+            ga = gemm(g, np.swapaxes(B, -1, -2))
             ga = sum_to(ga[..., 0, :] if len(sa) == 1 else ga, sa)
         if nb:
             A = a.data[None, :] if len(sa) == 1 else a.data
-            gb = np.swapaxes(A, -1, -2) @ g
+            gb = gemm(np.swapaxes(A, -1, -2), g)
             gb = sum_to(gb[..., 0] if len(sb) == 1 else gb, sb)
         return ga, gb
 
