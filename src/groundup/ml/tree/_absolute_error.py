@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._binning import take2d
-from ._categorical import with_categories
+from ._categorical import random_categorical_sides, with_categories
 from ._splitter import Split
 
 _CHUNK_ELEMENTS = 1 << 21
@@ -481,10 +481,13 @@ def random_split_rows(builder, record):
     cut = np.array([np.searchsorted(builder.binning.upper[f], t, side="right") - 1
                     for f, t in zip(features, draw)], dtype=np.intp)
     cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+    go_left, cat_left = sub <= cut[None, :], None
+    if builder.categorical is not None:  # categorical candidates: a random category subset instead
+        go_left, cat_left = random_categorical_sides(builder, rows, sub, features, go_left)
     y, w = builder.criterion.y[rows], builder.stats[rows, 1]
     best = None
     for j in np.flatnonzero(lo < hi):
-        left = sub[:, j] <= cut[j]
+        left = go_left[:, j]
         n_left = int(left.sum())
         wl, wr = float(w[left].sum()), float(w[~left].sum())
         too_small = min(n_left, len(rows) - n_left) < builder.min_samples_leaf
@@ -499,5 +502,8 @@ def random_split_rows(builder, record):
         return None
     score, j, left, il, ir = best
     L, R = builder.stats[rows[left]].sum(axis=0), builder.stats[rows[~left]].sum(axis=0)
+    if cat_left is not None and builder.categorical[features[j]]:
+        return with_categories(builder, Split(int(features[j]), 0, float("nan"), False, float(score), L, R,
+                                              cat_left=cat_left[j], child_impurity=(il, ir)))
     return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R,
                  child_impurity=(il, ir))
