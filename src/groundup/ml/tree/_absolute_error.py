@@ -275,6 +275,101 @@ def _prefix_core_unit(R, wy_rank, y_rank, m):
     return ae, median
 
 
+def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
+    """:func:`_prefix_core_unit` for each lane and its reversal (the right children's prefixes),
+    sharing one wavelet layout: the returned ``(ae, median, ae_rev, median_rev)`` (L, max m)
+    describe the first ``k + 1`` rows of lane ``l`` and of lane ``l`` read backwards from its row
+    ``m - 1``.
+
+    A block of the reversed lane's layout is the forward block read backwards, phantoms first
+    (their forward positions come after every row). So its rows of a reversed prefix are the
+    first ``hi`` entries of the reversed block minus its phantoms, whose number follows from the
+    ranks alone (ranks ``≥ m``); the zeros among the first ``hi`` entries of a reversed block are
+    the forward block's zeros minus those among its first ``2^(b+1) - hi``; and its running sums in
+    reversed order start with the phantoms' ``+0.0``s, which leave the rows' sequential sums
+    unchanged. Only the running sums are computed twice."""
+    L, P = R.shape
+    B = max(1, int(P - 1).bit_length())
+    lane = np.arange(L)[:, None]
+    row_base = lane * P
+    tab_base = row_base if wy_rank.ndim == 2 else 0
+    wy_flat = np.ascontiguousarray(wy_rank).ravel()
+    m_l = np.broadcast_to(np.asarray(m), (L, 1))
+    M = int(np.max(m))
+    k = np.arange(1, M + 1)
+    t = k // 2
+    kk = np.minimum(k[None, :], m_l)  # reversed prefixes past a lane's rows repeat its last (junk)
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
+    back = np.take_along_axis(R, np.maximum(m_l - k[None, :], 0), axis=1)  # j-th row read backwards
+    cumWY_r = np.cumsum(wy_flat.take(back + tab_base), axis=1)
+    z_base = lane * (P + 1)
+    kb = k[1::2]
+    # forward searchers (see _prefix_core_unit): statistic t of every prefix, t - 1 of the even ones
+    cur, count, rem = np.zeros((L, M), dtype=np.intp), np.broadcast_to(k, (L, M)).copy(), np.broadcast_to(t, (L, M)).copy()
+    cur2 = np.zeros((L, len(kb)), dtype=np.intp)
+    count2 = np.broadcast_to(kb, (L, len(kb))).copy()
+    rem2 = np.broadcast_to(kb // 2 - 1, (L, len(kb))).copy()
+    # reversed searchers: ``hi`` counts the block's entries before the prefix's end, phantoms included
+    cur_r, hi_r, rem_r = np.zeros((L, M), dtype=np.intp), P - m_l + kk, kk // 2
+    kk2 = kk[:, 1::2]
+    cur2_r, hi2_r, rem2_r = np.zeros((L, len(kb)), dtype=np.intp), P - m_l + kk2, kk2 // 2 - 1
+    acc_wy = np.zeros((L, M))
+    acc_wy_r = np.zeros((L, M))
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    upper = Rp
+    Rp_flat = Rp.ravel()
+    for b in range(B - 1, -1, -1):
+        bit = 1 << b
+        Z = np.zeros((L, P + 1), dtype=np.intp)
+        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
+        Zf = Z.ravel()
+        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
+        flat = lower + tab_base if wy_rank.ndim == 2 else lower
+        G = wy_flat.take(flat).reshape(L, P // bit, bit)
+        Swy = _block_running_sums(G)
+        Swy_r = _block_running_sums(G[:, :, ::-1])
+        s_base = lane * ((P // bit) * (bit + 1))
+        # forward: rows of the prefix in the left half of its block (which starts at position cur)
+        first = z_base + cur
+        c = Zf.take(first + count) - Zf.take(first)
+        move = rem >= c
+        acc_wy += Swy.take(s_base + (cur >> b) * (bit + 1) + c) * move
+        rem -= c * move
+        count = np.where(move, count - c, c)
+        cur += move * bit
+        first = z_base + cur2
+        c = Zf.take(first + count2) - Zf.take(first)
+        move = rem2 >= c
+        rem2 -= c * move
+        count2 = np.where(move, count2 - c, c)
+        cur2 += move * bit
+        # reversed: zeros among the first hi entries of the reversed block, minus its phantoms
+        end = z_base + cur_r + 2 * bit
+        h = Zf.take(end) - Zf.take(end - hi_r)
+        c = h - np.clip(cur_r + bit - m_l, 0, bit)
+        move = rem_r >= c
+        acc_wy_r += Swy_r.take(s_base + (cur_r >> b) * (bit + 1) + h) * move
+        rem_r = rem_r - c * move
+        hi_r = np.where(move, hi_r - h, h)
+        cur_r += move * bit
+        end = z_base + cur2_r + 2 * bit
+        h = Zf.take(end) - Zf.take(end - hi2_r)
+        c = h - np.clip(cur2_r + bit - m_l, 0, bit)
+        move = rem2_r >= c
+        rem2_r = rem2_r - c * move
+        hi2_r = np.where(move, hi2_r - h, h)
+        cur2_r += move * bit
+        upper = lower
+    y_flat = np.ascontiguousarray(y_rank).ravel()
+    acc_w = t.astype(np.float64)
+    out = []
+    for cur_, cur2_, acc, cum in ((cur, cur2, acc_wy, cumWY), (cur_r, cur2_r, acc_wy_r, cumWY_r)):
+        median = y_flat.take(cur_ + tab_base)
+        median[:, 1::2] = (y_flat.take(cur2_ + tab_base) + median[:, 1::2]) / 2
+        out += [(cum - acc - median * (k - acc_w)) + (median * acc_w - acc), median]
+    return tuple(out)
+
+
 def _category_medians(codes_col, y, w, n_bins):
     """Lower weighted median of ``y`` per code (NaN for absent codes): the ordering key of a
     categorical feature under absolute error (a heuristic: Breiman's ordering is exact only for
@@ -340,15 +435,31 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
         return None
     w_node = float(wl.sum())
     best, best_value = None, -np.inf
+    unit = bool(np.all(wl == 1.0))
+    if unit:  # the rank tables of prefix_absolute_errors, made once for every chunk
+        by_y = np.argsort(yl, kind="stable")
+        rank = np.empty(m, dtype=np.intp)
+        rank[by_y] = np.arange(m)
+        P = 1 << max(1, int(m - 1).bit_length())
+        wy_rank, y_rank = np.zeros(P), np.empty(P)
+        wy_rank[:m] = yl[by_y]
+        y_rank[:m], y_rank[m:] = yl[by_y], yl[by_y[-1]]
     per_chunk = max(1, _CHUNK_ELEMENTS // max(1, 2 * m))
     for start in range(0, len(lanes), per_chunk):
         chunk = lanes[start : start + per_chunk]
         order = np.stack([o for _, _, o in chunk])
         n = len(chunk)
-        ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
+        if unit:  # each lane and its reversal through one layout
+            R = np.empty((n, P), dtype=np.intp)
+            R[:, :m] = rank[order]
+            R[:, m:] = np.arange(m, P)
+            ae_fwd, _, ae_rev, _ = _prefix_core_unit_pair(R, wy_rank, y_rank, m)
+        else:
+            ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
+            ae_fwd, ae_rev = ae[:n], ae[n:]
         # cut after position i: left = first i+1 rows, right = the last m-i-1 rows
-        ae_left = ae[:n, :-1]
-        ae_right = ae[n:, ::-1][:, 1:]
+        ae_left = ae_fwd[:, : m - 1]
+        ae_right = ae_rev[:, m - 2 :: -1]
         w_left = np.cumsum(wl[order], axis=1)[:, :-1]
         w_right = w_node - w_left
         codes_sorted = np.take_along_axis(codes[rows][:, [f for f, _, _ in chunk]].T, order, axis=1).astype(np.intp)
@@ -476,22 +587,25 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
         R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
         w_pos[node_of * F + j, local] = w_all[perm]
         C[node_of * F + j, local] = sub[perm, j]
-    lane_node = np.repeat(np.arange(N), 2 * F)
-    ae = np.zeros((L, P))
-    if np.all(w_all == 1.0):
-        ae[:, : sizes.max()] = _prefix_core_unit(R, wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
-                                                 sizes[lane_node][:, None])[0]
-    else:
-        ae[:, : sizes.max()] = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node],
-                                            y_tab[lane_node], sizes[lane_node][:, None])[0]
     lanes = np.arange(N * F)
     fwd = (lanes // F) * (2 * F) + lanes % F
     rev = fwd + F
+    top = sizes.max()
+    ae_fwd, ae_rev = np.zeros((N * F, P)), np.zeros((N * F, P))
+    if np.all(w_all == 1.0):  # each lane and its reversal through one layout
+        node = lanes // F
+        ae_fwd[:, :top], _, ae_rev[:, :top], _ = _prefix_core_unit_pair(
+            R[fwd], wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None])
+    else:
+        lane_node = np.repeat(np.arange(N), 2 * F)
+        ae = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
+                          sizes[lane_node][:, None])[0]
+        ae_fwd[:, :top], ae_rev[:, :top] = ae[fwd], ae[rev]
     m_of = np.repeat(sizes, F)[:, None]
     w_node = np.repeat(np.bincount(node_of, weights=w_all, minlength=N), F)[:, None]
     pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
-    ae_left = ae[fwd, : P - 1]
-    ae_right = np.take_along_axis(ae[rev], np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
+    ae_left = ae_fwd[:, : P - 1]
+    ae_right = np.take_along_axis(ae_rev, np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
     w_left = np.cumsum(w_pos, axis=1)[:, : P - 1]
     w_right = w_node - w_left
     valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
