@@ -346,7 +346,7 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
         # reversed: zeros among the first hi entries of the reversed block, minus its phantoms
         end = z_base + cur_r + 2 * bit
         h = Zf.take(end) - Zf.take(end - hi_r)
-        c = h - np.clip(cur_r + bit - m_l, 0, bit)
+        c = h - np.minimum(np.maximum(cur_r + bit - m_l, 0), bit)
         move = rem_r >= c
         acc_wy_r += Swy_r.take(s_base + (cur_r >> b) * (bit + 1) + h) * move
         rem_r = rem_r - c * move
@@ -354,7 +354,7 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
         cur_r += move * bit
         end = z_base + cur2_r + 2 * bit
         h = Zf.take(end) - Zf.take(end - hi2_r)
-        c = h - np.clip(cur2_r + bit - m_l, 0, bit)
+        c = h - np.minimum(np.maximum(cur2_r + bit - m_l, 0), bit)
         move = rem2_r >= c
         rem2_r = rem2_r - c * move
         hi2_r = np.where(move, hi2_r - h, h)
@@ -573,30 +573,35 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     y_tab[pad] = np.repeat(y_tab[np.arange(N), sizes - 1], P - sizes)  # phantoms: the largest y
     # each feature's rows sorted within their node (stable: ties by position)
     sub = codes[rows_all][:, features]
-    L = 2 * N * F
+    # unit weights: forward lanes only (their reversals share the layout) and w_left = n_left
+    unit = bool(np.all(w_all == 1.0))
+    L = N * F if unit else 2 * N * F
     R = np.broadcast_to(np.arange(P), (L, P)).copy()  # phantom ranks m..P-1 after the rows
-    w_pos = np.zeros((N * F, P))
+    w_pos = None if unit else np.zeros((N * F, P))
     C = np.full((N * F, P), -1, dtype=np.intp)
     orders = np.empty((F, T), dtype=np.intp)
     for j in range(F):
         # perm[t] for t in node i's segment: its rows by code; ``local[t]`` is then the position
         perm = np.lexsort((sub[:, j], node_of))
         orders[j] = local[perm]  # node-local row ids in sorted order
-        fwd_lane = node_of * (2 * F) + j
-        R[fwd_lane, local] = rank[perm]
-        R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
-        w_pos[node_of * F + j, local] = w_all[perm]
+        if unit:
+            R[node_of * F + j, local] = rank[perm]
+        else:
+            fwd_lane = node_of * (2 * F) + j
+            R[fwd_lane, local] = rank[perm]
+            R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
+            w_pos[node_of * F + j, local] = w_all[perm]
         C[node_of * F + j, local] = sub[perm, j]
     lanes = np.arange(N * F)
-    fwd = (lanes // F) * (2 * F) + lanes % F
-    rev = fwd + F
     top = sizes.max()
     ae_fwd, ae_rev = np.zeros((N * F, P)), np.zeros((N * F, P))
-    if np.all(w_all == 1.0):  # each lane and its reversal through one layout
+    if unit:
         node = lanes // F
         ae_fwd[:, :top], _, ae_rev[:, :top], _ = _prefix_core_unit_pair(
-            R[fwd], wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None])
+            R, wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None])
     else:
+        fwd = (lanes // F) * (2 * F) + lanes % F
+        rev = fwd + F
         lane_node = np.repeat(np.arange(N), 2 * F)
         ae = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
                           sizes[lane_node][:, None])[0]
@@ -606,7 +611,7 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
     ae_left = ae_fwd[:, : P - 1]
     ae_right = np.take_along_axis(ae_rev, np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
-    w_left = np.cumsum(w_pos, axis=1)[:, : P - 1]
+    w_left = np.broadcast_to(pos + 1.0, ae_left.shape) if unit else np.cumsum(w_pos, axis=1)[:, : P - 1]
     w_right = w_node - w_left
     valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
     n_left = pos + 1
