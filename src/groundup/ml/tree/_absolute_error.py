@@ -625,18 +625,27 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
     lane_best = proxy[lanes, lane_pos].reshape(N, F)
     best_f = np.argmax(lane_best, axis=1)  # first feature with the node's best cut
+    # every node's split at once (what _make_split does node by node): the cut after sorted
+    # position ci of feature j sends left the rows whose code is <= the code there
+    li = np.arange(N) * F + best_f
+    ci = lane_pos[li]
+    best = lane_best[np.arange(N), best_f]
+    c_here, c_next = C[li, ci], C[li, np.minimum(ci + 1, P - 1)]
+    f = np.asarray(features)[best_f]
+    threshold = (binning.upper[f, c_here] + binning.lower[f, c_next]) / 2.0
+    go_right = sub[np.arange(T), best_f[node_of]] > c_here[node_of]
+    # children's statistics summed row by row in each node's row order, as stats[rows[left]].sum(0)
+    key = 2 * node_of + go_right
+    rows_stats = stats[rows_all]
+    sums = np.stack([np.bincount(key, weights=rows_stats[:, col], minlength=2 * N)
+                     for col in range(stats.shape[1])], axis=1)
+    il, ir = imp_left[li, ci].tolist(), imp_right[li, ci].tolist()
     results = []
-    for i in range(N):
-        j = int(best_f[i])
-        best = lane_best[i, j]
-        if not np.isfinite(best):
+    for i, (fi, bi, ti, vi) in enumerate(zip(f.tolist(), c_here.tolist(), threshold.tolist(), best.tolist())):
+        if not np.isfinite(vi):
             results.append(None)
             continue
-        li = i * F + j
-        ci = int(lane_pos[li])
-        order = orders[j, start[i] : start[i] + sizes[i]]
-        results.append(_make_split(codes, node_rows[i], stats, binning, int(features[j]), 0, order, ci,
-                                   float(imp_left[li, ci]), float(imp_right[li, ci]), float(best)))
+        results.append(Split(fi, bi, ti, False, vi, sums[2 * i], sums[2 * i + 1], child_impurity=(il[i], ir[i])))
     return results
 
 
