@@ -275,7 +275,12 @@ def _prefix_core_unit(R, wy_rank, y_rank, m):
     return ae, median
 
 
-def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
+def _integer_weights(w):
+    """True when every weight is a whole number small enough for exact float sums."""
+    return bool(np.all(w == np.floor(w)) and np.all(w >= 0) and w.sum() < 2.0**52)
+
+
+def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
     """:func:`_prefix_core_unit` for each lane and its reversal (the right children's prefixes),
     sharing one wavelet layout: the returned ``(ae, median, ae_rev, median_rev)`` (L, max m)
     describe the first ``k + 1`` rows of lane ``l`` and of lane ``l`` read backwards from its row
@@ -287,7 +292,14 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
     ranks alone (ranks ``≥ m``); the zeros among the first ``hi`` entries of a reversed block are
     the forward block's zeros minus those among its first ``2^(b+1) - hi``; and its running sums in
     reversed order start with the phantoms' ``+0.0``s, which leave the rows' sequential sums
-    unchanged. Only the running sums are computed twice."""
+    unchanged. Only the running sums are computed twice.
+
+    ``w_rank`` (integer weights by rank, e.g. a forest's bootstrap counts): weight sums are still
+    exact integers in any order, so the search for ``W/2`` is one for the weighted order
+    statistic: go right when the remaining ``⌊W/2⌋ ≥`` the prefix's weight in the left half. The
+    target meets a block weight exactly iff ``W`` is even and the ranks before the result weigh
+    exactly ``W/2`` (then the median is the mean with the previous rank, found by a second
+    search for ``W/2 - 1``)."""
     L, P = R.shape
     B = max(1, int(P - 1).bit_length())
     lane = np.arange(L)[:, None]
@@ -297,22 +309,29 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
     m_l = np.broadcast_to(np.asarray(m), (L, 1))
     M = int(np.max(m))
     k = np.arange(1, M + 1)
-    t = k // 2
     kk = np.minimum(k[None, :], m_l)  # reversed prefixes past a lane's rows repeat its last (junk)
-    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
     back = np.take_along_axis(R, np.maximum(m_l - k[None, :], 0), axis=1)  # j-th row read backwards
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
     cumWY_r = np.cumsum(wy_flat.take(back + tab_base), axis=1)
+    weighted = w_rank is not None
+    if weighted:
+        w_flat = np.ascontiguousarray(w_rank).ravel()
+        W = np.cumsum(w_flat.take(R[:, :M] + tab_base), axis=1).astype(np.int64)
+        W_r = np.take_along_axis(np.cumsum(w_flat.take(back + tab_base), axis=1), kk - 1, axis=1).astype(np.int64)
+        sel = slice(None)  # the previous rank may be needed in any column
+    else:
+        W, W_r = np.broadcast_to(k, (L, M)), kk
+        sel = slice(1, None, 2)  # even prefixes
     z_base = lane * (P + 1)
-    kb = k[1::2]
-    # forward searchers (see _prefix_core_unit): statistic t of every prefix, t - 1 of the even ones
-    cur, count, rem = np.zeros((L, M), dtype=np.intp), np.broadcast_to(k, (L, M)).copy(), np.broadcast_to(t, (L, M)).copy()
-    cur2 = np.zeros((L, len(kb)), dtype=np.intp)
-    count2 = np.broadcast_to(kb, (L, len(kb))).copy()
-    rem2 = np.broadcast_to(kb // 2 - 1, (L, len(kb))).copy()
+    # forward searchers: statistic ⌊W/2⌋ of every prefix, ⌊W/2⌋ - 1 where a hit can happen
+    cur, count, rem = np.zeros((L, M), dtype=np.intp), np.broadcast_to(k, (L, M)).copy(), W // 2
+    count2, rem2 = np.ascontiguousarray(count[:, sel]), W[:, sel] // 2 - 1
+    cur2 = np.zeros(count2.shape, dtype=np.intp)
     # reversed searchers: ``hi`` counts the block's entries before the prefix's end, phantoms included
-    cur_r, hi_r, rem_r = np.zeros((L, M), dtype=np.intp), P - m_l + kk, kk // 2
-    kk2 = kk[:, 1::2]
-    cur2_r, hi2_r, rem2_r = np.zeros((L, len(kb)), dtype=np.intp), P - m_l + kk2, kk2 // 2 - 1
+    cur_r, hi_r, rem_r = np.zeros((L, M), dtype=np.intp), P - m_l + kk, W_r // 2
+    hi2_r, rem2_r = np.ascontiguousarray(hi_r[:, sel]), W_r[:, sel] // 2 - 1
+    cur2_r = np.zeros(hi2_r.shape, dtype=np.intp)
+    rem, rem_r = rem.copy(), rem_r.copy()
     acc_wy = np.zeros((L, M))
     acc_wy_r = np.zeros((L, M))
     Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
@@ -328,45 +347,61 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m):
         G = wy_flat.take(flat).reshape(L, P // bit, bit)
         Swy = _block_running_sums(G)
         Swy_r = _block_running_sums(G[:, :, ::-1])
+        if weighted:
+            Gw = w_flat.take(flat).reshape(L, P // bit, bit)
+            Sw, Sw_r = _block_running_sums(Gw), _block_running_sums(Gw[:, :, ::-1])
         s_base = lane * ((P // bit) * (bit + 1))
         # forward: rows of the prefix in the left half of its block (which starts at position cur)
         first = z_base + cur
         c = Zf.take(first + count) - Zf.take(first)
-        move = rem >= c
-        acc_wy += Swy.take(s_base + (cur >> b) * (bit + 1) + c) * move
-        rem -= c * move
+        at = s_base + (cur >> b) * (bit + 1) + c
+        cw = Sw.take(at).astype(np.int64) if weighted else c
+        move = rem >= cw
+        acc_wy += Swy.take(at) * move
+        rem -= cw * move
         count = np.where(move, count - c, c)
         cur += move * bit
         first = z_base + cur2
         c = Zf.take(first + count2) - Zf.take(first)
-        move = rem2 >= c
-        rem2 -= c * move
+        cw = Sw.take(s_base + (cur2 >> b) * (bit + 1) + c).astype(np.int64) if weighted else c
+        move = rem2 >= cw
+        rem2 -= cw * move
         count2 = np.where(move, count2 - c, c)
         cur2 += move * bit
-        # reversed: zeros among the first hi entries of the reversed block, minus its phantoms
+        # reversed: entries among the first hi of the reversed block, minus its phantoms
         end = z_base + cur_r + 2 * bit
         h = Zf.take(end) - Zf.take(end - hi_r)
         c = h - np.minimum(np.maximum(cur_r + bit - m_l, 0), bit)
-        move = rem_r >= c
-        acc_wy_r += Swy_r.take(s_base + (cur_r >> b) * (bit + 1) + h) * move
-        rem_r = rem_r - c * move
+        at = s_base + (cur_r >> b) * (bit + 1) + h
+        cw = Sw_r.take(at).astype(np.int64) if weighted else c
+        move = rem_r >= cw
+        acc_wy_r += Swy_r.take(at) * move
+        rem_r -= cw * move
         hi_r = np.where(move, hi_r - h, h)
         cur_r += move * bit
         end = z_base + cur2_r + 2 * bit
         h = Zf.take(end) - Zf.take(end - hi2_r)
-        c = h - np.minimum(np.maximum(cur2_r + bit - m_l, 0), bit)
-        move = rem2_r >= c
-        rem2_r = rem2_r - c * move
+        if weighted:
+            cw = Sw_r.take(s_base + (cur2_r >> b) * (bit + 1) + h).astype(np.int64)
+        else:
+            cw = h - np.minimum(np.maximum(cur2_r + bit - m_l, 0), bit)
+        move = rem2_r >= cw
+        rem2_r -= cw * move
         hi2_r = np.where(move, hi2_r - h, h)
         cur2_r += move * bit
         upper = lower
     y_flat = np.ascontiguousarray(y_rank).ravel()
-    acc_w = t.astype(np.float64)
     out = []
-    for cur_, cur2_, acc, cum in ((cur, cur2, acc_wy, cumWY), (cur_r, cur2_r, acc_wy_r, cumWY_r)):
+    for cur_, cur2_, acc, cum, Wt, rem_ in ((cur, cur2, acc_wy, cumWY, W, rem), (cur_r, cur2_r, acc_wy_r, cumWY_r, W_r, rem_r)):
         median = y_flat.take(cur_ + tab_base)
-        median[:, 1::2] = (y_flat.take(cur2_ + tab_base) + median[:, 1::2]) / 2
-        out += [(cum - acc - median * (k - acc_w)) + (median * acc_w - acc), median]
+        half = Wt // 2
+        acc_w = (half - rem_).astype(np.float64)  # weight of the passed blocks (exact)
+        if weighted:  # a hit: W even and the passed ranks weigh exactly W/2
+            hit = (Wt % 2 == 0) & (rem_ == 0)
+            median = np.where(hit, (y_flat.take(cur2_ + tab_base) + median) / 2, median)
+        else:
+            median[:, 1::2] = (y_flat.take(cur2_ + tab_base) + median[:, 1::2]) / 2
+        out += [(cum - acc - median * (Wt - acc_w)) + (median * acc_w - acc), median]
     return tuple(out)
 
 
@@ -436,24 +471,25 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
     w_node = float(wl.sum())
     best, best_value = None, -np.inf
     unit = bool(np.all(wl == 1.0))
-    if unit:  # the rank tables of prefix_absolute_errors, made once for every chunk
+    integer = unit or _integer_weights(wl)
+    if integer:  # the rank tables of prefix_absolute_errors, made once for every chunk
         by_y = np.argsort(yl, kind="stable")
         rank = np.empty(m, dtype=np.intp)
         rank[by_y] = np.arange(m)
         P = 1 << max(1, int(m - 1).bit_length())
-        wy_rank, y_rank = np.zeros(P), np.empty(P)
-        wy_rank[:m] = yl[by_y]
+        w_rank, wy_rank, y_rank = np.zeros(P), np.zeros(P), np.empty(P)
+        w_rank[:m], wy_rank[:m] = wl[by_y], (wl * yl)[by_y]
         y_rank[:m], y_rank[m:] = yl[by_y], yl[by_y[-1]]
     per_chunk = max(1, _CHUNK_ELEMENTS // max(1, 2 * m))
     for start in range(0, len(lanes), per_chunk):
         chunk = lanes[start : start + per_chunk]
         order = np.stack([o for _, _, o in chunk])
         n = len(chunk)
-        if unit:  # each lane and its reversal through one layout
+        if integer:  # each lane and its reversal through one layout
             R = np.empty((n, P), dtype=np.intp)
             R[:, :m] = rank[order]
             R[:, m:] = np.arange(m, P)
-            ae_fwd, _, ae_rev, _ = _prefix_core_unit_pair(R, wy_rank, y_rank, m)
+            ae_fwd, _, ae_rev, _ = _prefix_core_unit_pair(R, wy_rank, y_rank, m, None if unit else w_rank)
         else:
             ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
             ae_fwd, ae_rev = ae[:n], ae[n:]
@@ -573,9 +609,10 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     y_tab[pad] = np.repeat(y_tab[np.arange(N), sizes - 1], P - sizes)  # phantoms: the largest y
     # each feature's rows sorted within their node (stable: ties by position)
     sub = codes[rows_all][:, features]
-    # unit weights: forward lanes only (their reversals share the layout) and w_left = n_left
+    # integer weights: forward lanes only (their reversals share the layout); unit: w_left = n_left
     unit = bool(np.all(w_all == 1.0))
-    L = N * F if unit else 2 * N * F
+    integer = unit or _integer_weights(w_all)
+    L = N * F if integer else 2 * N * F
     R = np.broadcast_to(np.arange(P), (L, P)).copy()  # phantom ranks m..P-1 after the rows
     w_pos = None if unit else np.zeros((N * F, P))
     C = np.full((N * F, P), -1, dtype=np.intp)
@@ -584,21 +621,23 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
         # perm[t] for t in node i's segment: its rows by code; ``local[t]`` is then the position
         perm = np.lexsort((sub[:, j], node_of))
         orders[j] = local[perm]  # node-local row ids in sorted order
-        if unit:
+        if integer:
             R[node_of * F + j, local] = rank[perm]
         else:
             fwd_lane = node_of * (2 * F) + j
             R[fwd_lane, local] = rank[perm]
             R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
+        if not unit:
             w_pos[node_of * F + j, local] = w_all[perm]
         C[node_of * F + j, local] = sub[perm, j]
     lanes = np.arange(N * F)
     top = sizes.max()
     ae_fwd, ae_rev = np.zeros((N * F, P)), np.zeros((N * F, P))
-    if unit:
+    if integer:
         node = lanes // F
         ae_fwd[:, :top], _, ae_rev[:, :top], _ = _prefix_core_unit_pair(
-            R, wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None])
+            R, wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None],
+            None if unit else w_tab.reshape(N, P)[node])
     else:
         fwd = (lanes // F) * (2 * F) + lanes % F
         rev = fwd + F
