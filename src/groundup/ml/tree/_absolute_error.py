@@ -392,7 +392,8 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
         upper = lower
     y_flat = np.ascontiguousarray(y_rank).ravel()
     out = []
-    for cur_, cur2_, acc, cum, Wt, rem_ in ((cur, cur2, acc_wy, cumWY, W, rem), (cur_r, cur2_r, acc_wy_r, cumWY_r, W_r, rem_r)):
+    sides = ((cur, cur2, acc_wy, cumWY, W, rem), (cur_r, cur2_r, acc_wy_r, cumWY_r, W_r, rem_r))
+    for cur_, cur2_, acc, cum, Wt, rem_ in sides:
         median = y_flat.take(cur_ + tab_base)
         half = Wt // 2
         acc_w = (half - rem_).astype(np.float64)  # weight of the passed blocks (exact)

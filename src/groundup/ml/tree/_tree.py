@@ -24,7 +24,12 @@ from ._absolute_error import (
     split_absolute_error_nodes,
 )
 from ._binning import take2d
-from ._categorical import CategoricalTreeMixin, find_split_mixed, random_categorical_sides, with_categories
+from ._categorical import (
+    CategoricalTreeMixin,
+    find_split_mixed,
+    random_categorical_sides,
+    with_categories,
+)
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
 
 TREE_LEAF = -1
