@@ -260,8 +260,9 @@ def test_categorical_bad_input_names_the_column():
         DecisionTreeClassifier(categorical_features=[5]).fit(X, y)
     with pytest.raises(ValueError, match="mask of 3 booleans.*2 features.*help"):
         DecisionTreeClassifier(categorical_features=[True, False, True]).fit(X, y)
-    with pytest.raises(ValueError, match="categorical_features need splitter='best'.*help"):
-        DecisionTreeClassifier(categorical_features=[0], splitter="random").fit(X, y)
+    many = np.column_stack([np.arange(300) % 257, np.zeros(300)]).astype(float)
+    with pytest.raises(ValueError, match="categorical column 0 has 257 categories.*max_bins=256.*help"):
+        DecisionTreeClassifier(categorical_features=[0], splitter="hist").fit(many, np.arange(300) % 2)
     tree = DecisionTreeClassifier(categorical_features=[0]).fit(X, y)
     with pytest.raises(ValueError, match=r"categorical column 0 holds -3\.0"):
         tree.predict(np.array([[-3.0, 0.0]]))

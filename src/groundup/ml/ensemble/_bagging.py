@@ -1,4 +1,9 @@
-"""Bagging (Breiman 1996): fit one estimator per bootstrap sample, aggregate by vote or mean."""
+"""Bagging (Breiman 1996): fit one estimator per bootstrap sample, aggregate by vote or mean.
+
+``categorical_features`` (column indices or a boolean mask of ``X``) is handed to every learner,
+restricted to the columns that learner sees (``max_features``, ``bootstrap_features``); without it
+a learner's own ``categorical_features`` (indices of ``X``) is remapped the same way.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from joblib import Parallel, delayed
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.validation import (
     check_array,
     check_classification_targets,
@@ -29,6 +35,24 @@ def _count(value, n, name, owner):
     raise ValueError(hint(f"{owner}: {name}={value!r} is out of range for {n}", f"pass an int in [1, {n}] or a float in (0, 1]"))
 
 
+def resolve_learner_categorical(categorical_features, base, X, owner):
+    """Boolean mask of the categorical columns of ``X`` for an ensemble of copies of ``base``
+    (``None`` when there are none): the ensemble's ``categorical_features`` if given, otherwise
+    ``base``'s own. Checked once, before any learner is fitted; a learner that cannot take the
+    mask is refused."""
+    takes = "categorical_features" in base.get_params()
+    if categorical_features is None:
+        spec = base.get_params()["categorical_features"] if takes else None
+        return resolve_categorical_features(spec, X, f"{owner}(estimator={type(base).__name__})")
+    mask = resolve_categorical_features(categorical_features, X, owner)
+    if mask is not None and not takes:
+        raise ValueError(hint(f"{owner}: categorical_features={categorical_features!r} but the estimator "
+                              f"{type(base).__name__} has no categorical_features parameter",
+                              "use a groundup decision tree (the default estimator), or one-hot encode the "
+                              "categorical columns"))
+    return mask
+
+
 def _fit_one(est, X, y, rows, cols):
     return est.fit(X[np.ix_(rows, cols)], y[rows])
 
@@ -37,7 +61,8 @@ class BaseBagging(BaseEstimator):
     _allow_nan = True
 
     def __init__(self, estimator=None, n_estimators=10, *, max_samples=1.0, max_features=1.0, bootstrap=True,
-                 bootstrap_features=False, oob_score=False, n_jobs=None, random_state=None):
+                 bootstrap_features=False, oob_score=False, n_jobs=None, random_state=None,
+                 categorical_features=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.max_samples = max_samples
@@ -47,6 +72,7 @@ class BaseBagging(BaseEstimator):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Fit each estimator on rows (and columns) drawn at random."""
@@ -61,8 +87,9 @@ class BaseBagging(BaseEstimator):
         if self._is_classifier:
             self.classes_ = check_classification_targets(y)
             self.n_classes_ = len(self.classes_)
-        rng = check_random_state(self.random_state)
         base = self.estimator if self.estimator is not None else self._default()
+        self.is_categorical_ = resolve_learner_categorical(self.categorical_features, base, X, owner)
+        rng = check_random_state(self.random_state)
         self.estimators_samples_, self.estimators_features_, ests = [], [], []
         for _ in range(self.n_estimators):
             rows = rng.integers(0, n, n_rows) if self.bootstrap else rng.permutation(n)[:n_rows]
@@ -70,6 +97,9 @@ class BaseBagging(BaseEstimator):
             est = clone(base)
             if "random_state" in est.get_params():
                 est.set_params(random_state=int(rng.integers(2**31 - 1)))
+            if self.is_categorical_ is not None:  # the mask follows the learner's columns
+                sub = self.is_categorical_[cols]
+                est.set_params(categorical_features=sub if sub.any() else None)
             ests.append(est)
             self.estimators_samples_.append(rows)
             self.estimators_features_.append(cols)
@@ -100,6 +130,7 @@ class BaseBagging(BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         return sum(self._one(e, X[:, c]) for e, c in zip(self.estimators_, self.estimators_features_)) / len(self.estimators_)
 
 

@@ -11,6 +11,11 @@ the exact sorted finder (see :mod:`groundup.ml.tree._levelwise`). On large class
 the coded rows are stored class by class (then along two principal directions), so the few rows of
 a deep node lie close together in memory; the trees are the same. Trees are grown in parallel
 through joblib (``n_jobs``), so joblib's backends apply; ``n_jobs`` threads also code the columns.
+
+``categorical_features`` (column indices or a boolean mask; columns of non-negative integer
+category codes) is checked once by the forest and handed to every tree: a node may then send a
+subset of categories left — the best subset of the categories sorted by class proportion or mean
+target (random forests), a random subset (extra trees); see :class:`DecisionTreeClassifier`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
+from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.tree._classes import compute_sample_weight, tree_feature_importances
 from groundup.ml.validation import (
     check_array,
@@ -111,14 +117,21 @@ class BaseForest(BaseEstimator):
 
     def _make_tree(self):
         params = {k: getattr(self, k) for k in _TREE_PARAMS}
-        tree = self._tree_class(splitter=self._splitter, **params)
+        tree = self._tree_class(splitter=self._splitter, categorical_features=self.categorical_features, **params)
+        tree.is_categorical_ = self.is_categorical_  # checked once by the forest, shared by every tree
         return tree
+
+    def _set_categorical(self, X):
+        """Resolve ``categorical_features`` against ``X`` once (before any coding or growing):
+        ``is_categorical_`` is the boolean mask, None when no column is categorical."""
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, type(self).__name__)
 
     def fit(self, X, y, sample_weight=None):
         """Grow the trees in parallel on bootstrap samples of ``(X, y)``."""
         owner = type(self).__name__
         X, y = check_X_y(X, y, y_numeric=not self._is_classifier, allow_nan=self._splitter != "random")
         check_n_features(self, X, reset=True)
+        self._set_categorical(X)
         n = X.shape[0]
         sample_weight = check_sample_weight(sample_weight, n)
         if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
@@ -195,6 +208,7 @@ class BaseForest(BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = check_array(X, allow_nan=self._allow_nan)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         return X
 
     def _mean_value(self, X):
@@ -271,10 +285,11 @@ class RandomForestClassifier(ForestClassifierMixin, BaseForest):
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features="sqrt", max_leaf_nodes=None,
                  min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 class_weight=None, ccp_alpha=0.0, max_samples=None):
+                 class_weight=None, ccp_alpha=0.0, max_samples=None, categorical_features=None):
         _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
                      min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
                      oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.categorical_features = categorical_features
         self.class_weight = class_weight
 
 
@@ -290,10 +305,11 @@ class RandomForestRegressor(ForestRegressorMixin, BaseForest):
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=1.0, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, bootstrap=True, oob_score=False, n_jobs=None, random_state=None,
-                 ccp_alpha=0.0, max_samples=None):
+                 ccp_alpha=0.0, max_samples=None, categorical_features=None):
         _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
                      min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
                      oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.categorical_features = categorical_features
 
 
 class ExtraTreesClassifier(ForestClassifierMixin, BaseForest):
@@ -306,10 +322,11 @@ class ExtraTreesClassifier(ForestClassifierMixin, BaseForest):
     def __init__(self, n_estimators=100, *, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features="sqrt", max_leaf_nodes=None,
                  min_impurity_decrease=0.0, bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 class_weight=None, ccp_alpha=0.0, max_samples=None):
+                 class_weight=None, ccp_alpha=0.0, max_samples=None, categorical_features=None):
         _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
                      min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
                      oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.categorical_features = categorical_features
         self.class_weight = class_weight
 
 
@@ -322,7 +339,8 @@ class ExtraTreesRegressor(ForestRegressorMixin, BaseForest):
     def __init__(self, n_estimators=100, *, criterion="squared_error", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_features=1.0, max_leaf_nodes=None,
                  min_impurity_decrease=0.0, bootstrap=False, oob_score=False, n_jobs=None, random_state=None,
-                 ccp_alpha=0.0, max_samples=None):
+                 ccp_alpha=0.0, max_samples=None, categorical_features=None):
         _forest_init(self, n_estimators, criterion, max_depth, min_samples_split, min_samples_leaf,
                      min_weight_fraction_leaf, max_features, max_leaf_nodes, min_impurity_decrease, bootstrap,
                      oob_score, n_jobs, random_state, ccp_alpha, max_samples)
+        self.categorical_features = categorical_features

@@ -3,7 +3,10 @@
 ``GradientBoosting*`` is the workshop's algorithm: start from the constant ``F₀ = argmin_c Σ L(yᵢ, c)``;
 at each stage fit a regression tree to the residuals ``rᵢ = -∂L/∂F(xᵢ)``, set each leaf to the
 loss's line-search value, and add it shrunk: ``F ← F + η·h``. Its trees use Friedman's MSE on the
-exact feature values (or, with ``max_bins``, on quantile bins).
+exact feature values (or, with ``max_bins``, on quantile bins). With ``categorical_features`` a
+node may send a subset of categories left: the best prefix of the categories sorted by their mean
+residual (Breiman's ordering, the optimal subset under squared error); such trees are grown node
+by node rather than on presorted features.
 
 ``HistGradientBoosting*`` uses gradients ``g`` *and* hessians ``h``: a leaf's weight is
 ``-G/(H+λ)`` and a split's gain ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``, searched on
@@ -230,6 +233,9 @@ class BaseGradientBoosting(_BoostingCommon):
         self._check_common()
         X, y = check_X_y(X, y, y_numeric=not self._is_classifier, allow_nan=True)
         check_n_features(self, X, reset=True)
+        # checked once, before any work; binned codes must keep each category in its own bin
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, type(self).__name__,
+                                                            max_categories=self.max_bins)
         w_all = check_sample_weight(sample_weight, X.shape[0])
         if not 0.0 < self.subsample <= 1.0:
             raise ValueError(hint(f"{type(self).__name__}: subsample={self.subsample!r}", "pass a float in (0, 1]"))
@@ -257,7 +263,7 @@ class BaseGradientBoosting(_BoostingCommon):
         # exact codes (max_bins=None): presorted level-wise trees; binned codes are faster on the
         # histogram route of the shared builder
         if (self.presort and self.max_bins is None and not binning.has_missing and self.max_leaf_nodes is None
-                and max_features >= X.shape[1]):
+                and max_features >= X.shape[1] and self.is_categorical_ is None):
             presorted = PresortedFeatures(binning)
         unit_all = bool(np.all(wt == 1.0))
         for _ in range(self.n_estimators):
@@ -294,6 +300,7 @@ class BaseGradientBoosting(_BoostingCommon):
                                        min_samples_leaf=self.min_samples_leaf, max_features=max_features,
                                        max_leaf_nodes=self.max_leaf_nodes,
                                        min_impurity_decrease=self.min_impurity_decrease, rng=rng)
+                    builder.categorical = self.is_categorical_  # category subsets by mean residual
                     tree, leaf_rows = builder.build(stats)
                     if self.max_bins is None:  # out-of-bag rows follow the thresholds
                         sync_exact_bin_thresholds(tree, binning)
@@ -323,8 +330,10 @@ class BaseGradientBoosting(_BoostingCommon):
         self.estimators_ = np.empty((self.n_estimators_, K), dtype=object)
         for i, stage in enumerate(self._stages):
             for k, tree in enumerate(stage):
-                shell = DecisionTreeRegressor(criterion=self.criterion, max_depth=self.max_depth)
+                shell = DecisionTreeRegressor(criterion=self.criterion, max_depth=self.max_depth,
+                                              categorical_features=self.categorical_features)
                 shell.tree_, shell.n_features_in_, shell.n_outputs_ = tree, X.shape[1], 1
+                shell.is_categorical_ = self.is_categorical_
                 self.estimators_[i, k] = shell
         self.init_ = self._baseline
         return self
@@ -340,7 +349,7 @@ class BaseGradientBoosting(_BoostingCommon):
 
 def _gb_init(self, loss, learning_rate, n_estimators, subsample, criterion, min_samples_split, min_samples_leaf,
              max_depth, min_impurity_decrease, random_state, max_features, max_leaf_nodes, validation_fraction,
-             n_iter_no_change, tol, max_bins):
+             n_iter_no_change, tol, max_bins, categorical_features=None):
     self.loss = loss
     self.learning_rate = learning_rate
     self.n_estimators = n_estimators
@@ -357,6 +366,7 @@ def _gb_init(self, loss, learning_rate, n_estimators, subsample, criterion, min_
     self.n_iter_no_change = n_iter_no_change
     self.tol = tol
     self.max_bins = max_bins
+    self.categorical_features = categorical_features
 
 
 class GradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseGradientBoosting):
@@ -372,10 +382,11 @@ class GradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseGradientBoost
     def __init__(self, *, loss="log_loss", learning_rate=0.1, n_estimators=100, subsample=1.0,
                  criterion="friedman_mse", min_samples_split=2, min_samples_leaf=1, max_depth=3,
                  min_impurity_decrease=0.0, random_state=None, max_features=None, max_leaf_nodes=None,
-                 validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, max_bins=None):
+                 validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, max_bins=None,
+                 categorical_features=None):
         _gb_init(self, loss, learning_rate, n_estimators, subsample, criterion, min_samples_split,
                  min_samples_leaf, max_depth, min_impurity_decrease, random_state, max_features, max_leaf_nodes,
-                 validation_fraction, n_iter_no_change, tol, max_bins)
+                 validation_fraction, n_iter_no_change, tol, max_bins, categorical_features)
 
     def fit(self, X, y, sample_weight=None):
         if self.loss != "log_loss":
@@ -395,10 +406,11 @@ class GradientBoostingRegressor(RegressorMixin, BaseGradientBoosting):
     def __init__(self, *, loss="squared_error", learning_rate=0.1, n_estimators=100, subsample=1.0,
                  criterion="friedman_mse", min_samples_split=2, min_samples_leaf=1, max_depth=3,
                  min_impurity_decrease=0.0, random_state=None, max_features=None, alpha=0.9,
-                 max_leaf_nodes=None, validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, max_bins=None):
+                 max_leaf_nodes=None, validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, max_bins=None,
+                 categorical_features=None):
         _gb_init(self, loss, learning_rate, n_estimators, subsample, criterion, min_samples_split,
                  min_samples_leaf, max_depth, min_impurity_decrease, random_state, max_features, max_leaf_nodes,
-                 validation_fraction, n_iter_no_change, tol, max_bins)
+                 validation_fraction, n_iter_no_change, tol, max_bins, categorical_features)
         self.alpha = alpha
 
 

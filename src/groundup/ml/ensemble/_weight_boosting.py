@@ -10,6 +10,7 @@ import numpy as np
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from groundup.ml.tree._categorical import check_categorical_input
 from groundup.ml.validation import (
     check_array,
     check_classification_targets,
@@ -18,6 +19,8 @@ from groundup.ml.validation import (
     check_sample_weight,
     check_X_y,
 )
+
+from ._bagging import resolve_learner_categorical
 
 __all__ = ["AdaBoostClassifier", "AdaBoostRegressor", "samme_alpha"]
 
@@ -44,17 +47,30 @@ def _check_common(est):
         raise ValueError(hint(f"{owner}: learning_rate={est.learning_rate!r}", "pass a float > 0"))
 
 
+def _with_categorical(boost, base, X):
+    """``base`` (a clone when it changes) told the categorical columns: the booster's
+    ``categorical_features`` checked once against ``X`` before any round (see
+    :func:`._bagging.resolve_learner_categorical`); ``is_categorical_`` records the mask."""
+    boost.is_categorical_ = resolve_learner_categorical(boost.categorical_features, base, X, type(boost).__name__)
+    if boost.categorical_features is None:
+        return base
+    return clone(base).set_params(categorical_features=boost.is_categorical_)
+
+
 class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
+    """AdaBoost-SAMME: each round fits a stump on weights ``w``, computes ``ε = Σ_wrong w / Σ w``,
+    ``α = η(ln((1-ε)/ε) + ln(K-1))`` and ``w ← w·e^{α·[wrong]}``; predicts ``argmax_c Σ_t α_t [h_t = c]``.
+    ``categorical_features`` is handed to every learner (a stump may then split on a category subset)."""
+
     _allow_nan = True
 
-    """AdaBoost-SAMME: each round fits a stump on weights ``w``, computes ``ε = Σ_wrong w / Σ w``,
-    ``α = η(ln((1-ε)/ε) + ln(K-1))`` and ``w ← w·e^{α·[wrong]}``; predicts ``argmax_c Σ_t α_t [h_t = c]``."""
-
-    def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0, random_state=None):
+    def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0, random_state=None,
+                 categorical_features=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.random_state = random_state
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Run up to ``n_estimators`` boosting rounds (stops early on a perfect learner)."""
@@ -65,8 +81,9 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
         K = self.n_classes_ = len(self.classes_)
         w = check_sample_weight(sample_weight, X.shape[0]).copy()
         w /= w.sum()
-        rng = check_random_state(self.random_state)
         base = self.estimator if self.estimator is not None else DecisionTreeClassifier(max_depth=1)
+        base = _with_categorical(self, base, X)
+        rng = check_random_state(self.random_state)
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
             est = clone(base)
@@ -99,6 +116,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         return X
 
     def staged_decision_function(self, X):
@@ -143,17 +161,20 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
 
 
 class AdaBoostRegressor(RegressorMixin, BaseEstimator):
+    """AdaBoost.R2 (Drucker 1997): fit on a weighted bootstrap, relative losses ``L_i ∈ [0,1]``,
+    ``β = L̄/(1-L̄)``, ``w ← w·β^{η(1-L_i)}``, learner weight ``η ln(1/β)``; predicts the weighted median.
+    ``categorical_features`` is handed to every learner."""
+
     _allow_nan = True
 
-    """AdaBoost.R2 (Drucker 1997): fit on a weighted bootstrap, relative losses ``L_i ∈ [0,1]``,
-    ``β = L̄/(1-L̄)``, ``w ← w·β^{η(1-L_i)}``, learner weight ``η ln(1/β)``; predicts the weighted median."""
-
-    def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0, loss="linear", random_state=None):
+    def __init__(self, estimator=None, *, n_estimators=50, learning_rate=1.0, loss="linear", random_state=None,
+                 categorical_features=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.loss = loss
         self.random_state = random_state
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Run up to ``n_estimators`` rounds of AdaBoost.R2."""
@@ -166,8 +187,9 @@ class AdaBoostRegressor(RegressorMixin, BaseEstimator):
         n = X.shape[0]
         w = check_sample_weight(sample_weight, n).copy()
         w /= w.sum()
-        rng = check_random_state(self.random_state)
         base = self.estimator if self.estimator is not None else DecisionTreeRegressor(max_depth=3)
+        base = _with_categorical(self, base, X)
+        rng = check_random_state(self.random_state)
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
             idx = rng.choice(n, n, replace=True, p=w)
@@ -213,6 +235,7 @@ class AdaBoostRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
+        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
         preds = np.column_stack([e.predict(X) for e in self.estimators_])
         for t in range(1, len(self.estimators_) + 1):
             yield self._median(preds[:, :t], self.estimator_weights_[:t])

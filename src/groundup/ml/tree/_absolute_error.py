@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._binning import take2d
-from ._categorical import with_categories
+from ._categorical import random_categorical_sides, with_categories
 from ._splitter import Split
 
 _CHUNK_ELEMENTS = 1 << 21
@@ -126,7 +126,10 @@ def prefix_absolute_errors(order, y, w):
     by_rank[1, :m] = (w * y)[by_y]
     by_rank[2, :m] = y[by_y]
     by_rank[2, m:] = y[by_y[-1]]
-    ae, median = _prefix_core(R, by_rank[0], by_rank[1], by_rank[2], m)
+    if np.all(w == 1.0):
+        ae, median = _prefix_core_unit(R, by_rank[1], by_rank[2], m)
+    else:
+        ae, median = _prefix_core(R, by_rank[0], by_rank[1], by_rank[2], m)
     return ae[:, :m], median[:, :m]
 
 
@@ -205,6 +208,204 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
     return ae, median
 
 
+def _prefix_core_unit(R, wy_rank, y_rank, m):
+    """:func:`_prefix_core` when every row weighs 1: the same numbers, about half the work.
+
+    With unit weights every weight sum is an exact integer, so the search needs no weights: the
+    prefix of ``k`` rows has ``W = k``, and the Fenwick search for ``W/2`` ends on the rank of its
+    order statistic ``t = ⌊k/2⌋`` (0-based; for odd ``k`` the half-integer target never equals a
+    block weight; for even ``k`` it always meets one, so the median is the mean of order
+    statistics ``t - 1`` and ``t``). Both are found by descending the same wavelet layout by row
+    counts (go right when the statistic's index ``≥`` the rows of the left half). The search
+    passes exactly the blocks of the set bits of the final rank, so ``Σw`` of the passed blocks is
+    ``t`` and ``Σw·y`` is the sum of those blocks' running sums in insertion order, high bit
+    first — scikit-learn's additions, in its order."""
+    L, P = R.shape
+    B = max(1, int(P - 1).bit_length())
+    lane = np.arange(L)[:, None]
+    row_base = lane * P
+    tab_base = row_base if wy_rank.ndim == 2 else 0
+    wy_flat = np.ascontiguousarray(wy_rank).ravel()
+    M = int(np.max(m))
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
+    k = np.arange(1, M + 1)
+    t = k // 2
+    z_base = lane * (P + 1)
+    # searcher A: order statistic t of every prefix; B: t - 1 of the even prefixes (k = 2, 4, ...)
+    cur = np.zeros((L, M), dtype=np.intp)  # ranks passed so far (only bits above the level are set)
+    count = np.broadcast_to(k, (L, M)).copy()
+    rem = np.broadcast_to(t, (L, M)).copy()
+    kb = k[1::2]
+    cur2 = np.zeros((L, len(kb)), dtype=np.intp)
+    count2 = np.broadcast_to(kb, (L, len(kb))).copy()
+    rem2 = np.broadcast_to(kb // 2 - 1, (L, len(kb))).copy()
+    acc_wy = np.zeros((L, M))
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    upper = Rp
+    Rp_flat = Rp.ravel()
+    for b in range(B - 1, -1, -1):
+        bit = 1 << b
+        Z = np.zeros((L, P + 1), dtype=np.intp)
+        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
+        Zf = Z.ravel()
+        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
+        flat = lower + tab_base if wy_rank.ndim == 2 else lower
+        Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
+        s_base = lane * ((P // bit) * (bit + 1))
+        # rows of the prefix in the left half of its block (the block starts at position cur)
+        first = z_base + cur
+        c = Zf.take(first + count) - Zf.take(first)
+        move = rem >= c
+        acc_wy += Swy.take(s_base + (cur >> b) * (bit + 1) + c) * move
+        rem -= c * move
+        count = np.where(move, count - c, c)
+        cur += move * bit
+        first = z_base + cur2
+        c = Zf.take(first + count2) - Zf.take(first)
+        move = rem2 >= c
+        rem2 -= c * move
+        count2 = np.where(move, count2 - c, c)
+        cur2 += move * bit
+        upper = lower
+    y_flat = np.ascontiguousarray(y_rank).ravel()
+    median = y_flat.take(cur + tab_base)
+    median[:, 1::2] = (y_flat.take(cur2 + tab_base) + median[:, 1::2]) / 2
+    acc_w = t.astype(np.float64)
+    ae = (cumWY - acc_wy - median * (k - acc_w)) + (median * acc_w - acc_wy)
+    return ae, median
+
+
+def _integer_weights(w):
+    """True when every weight is a whole number small enough for exact float sums."""
+    return bool(np.all(w == np.floor(w)) and np.all(w >= 0) and w.sum() < 2.0**52)
+
+
+def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
+    """:func:`_prefix_core_unit` for each lane and its reversal (the right children's prefixes),
+    sharing one wavelet layout: the returned ``(ae, median, ae_rev, median_rev)`` (L, max m)
+    describe the first ``k + 1`` rows of lane ``l`` and of lane ``l`` read backwards from its row
+    ``m - 1``.
+
+    A block of the reversed lane's layout is the forward block read backwards, phantoms first
+    (their forward positions come after every row). So its rows of a reversed prefix are the
+    first ``hi`` entries of the reversed block minus its phantoms, whose number follows from the
+    ranks alone (ranks ``≥ m``); the zeros among the first ``hi`` entries of a reversed block are
+    the forward block's zeros minus those among its first ``2^(b+1) - hi``; and its running sums in
+    reversed order start with the phantoms' ``+0.0``s, which leave the rows' sequential sums
+    unchanged. Only the running sums are computed twice.
+
+    ``w_rank`` (integer weights by rank, e.g. a forest's bootstrap counts): weight sums are still
+    exact integers in any order, so the search for ``W/2`` is one for the weighted order
+    statistic: go right when the remaining ``⌊W/2⌋ ≥`` the prefix's weight in the left half. The
+    target meets a block weight exactly iff ``W`` is even and the ranks before the result weigh
+    exactly ``W/2`` (then the median is the mean with the previous rank, found by a second
+    search for ``W/2 - 1``)."""
+    L, P = R.shape
+    B = max(1, int(P - 1).bit_length())
+    lane = np.arange(L)[:, None]
+    row_base = lane * P
+    tab_base = row_base if wy_rank.ndim == 2 else 0
+    wy_flat = np.ascontiguousarray(wy_rank).ravel()
+    m_l = np.broadcast_to(np.asarray(m), (L, 1))
+    M = int(np.max(m))
+    k = np.arange(1, M + 1)
+    kk = np.minimum(k[None, :], m_l)  # reversed prefixes past a lane's rows repeat its last (junk)
+    back = np.take_along_axis(R, np.maximum(m_l - k[None, :], 0), axis=1)  # j-th row read backwards
+    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
+    cumWY_r = np.cumsum(wy_flat.take(back + tab_base), axis=1)
+    weighted = w_rank is not None
+    if weighted:
+        w_flat = np.ascontiguousarray(w_rank).ravel()
+        W = np.cumsum(w_flat.take(R[:, :M] + tab_base), axis=1).astype(np.int64)
+        W_r = np.take_along_axis(np.cumsum(w_flat.take(back + tab_base), axis=1), kk - 1, axis=1).astype(np.int64)
+        sel = slice(None)  # the previous rank may be needed in any column
+    else:
+        W, W_r = np.broadcast_to(k, (L, M)), kk
+        sel = slice(1, None, 2)  # even prefixes
+    z_base = lane * (P + 1)
+    # forward searchers: statistic ⌊W/2⌋ of every prefix, ⌊W/2⌋ - 1 where a hit can happen
+    cur, count, rem = np.zeros((L, M), dtype=np.intp), np.broadcast_to(k, (L, M)).copy(), W // 2
+    count2, rem2 = np.ascontiguousarray(count[:, sel]), W[:, sel] // 2 - 1
+    cur2 = np.zeros(count2.shape, dtype=np.intp)
+    # reversed searchers: ``hi`` counts the block's entries before the prefix's end, phantoms included
+    cur_r, hi_r, rem_r = np.zeros((L, M), dtype=np.intp), P - m_l + kk, W_r // 2
+    hi2_r, rem2_r = np.ascontiguousarray(hi_r[:, sel]), W_r[:, sel] // 2 - 1
+    cur2_r = np.zeros(hi2_r.shape, dtype=np.intp)
+    rem, rem_r = rem.copy(), rem_r.copy()
+    acc_wy = np.zeros((L, M))
+    acc_wy_r = np.zeros((L, M))
+    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
+    upper = Rp
+    Rp_flat = Rp.ravel()
+    for b in range(B - 1, -1, -1):
+        bit = 1 << b
+        Z = np.zeros((L, P + 1), dtype=np.intp)
+        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
+        Zf = Z.ravel()
+        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
+        flat = lower + tab_base if wy_rank.ndim == 2 else lower
+        G = wy_flat.take(flat).reshape(L, P // bit, bit)
+        Swy = _block_running_sums(G)
+        Swy_r = _block_running_sums(G[:, :, ::-1])
+        if weighted:
+            Gw = w_flat.take(flat).reshape(L, P // bit, bit)
+            Sw, Sw_r = _block_running_sums(Gw), _block_running_sums(Gw[:, :, ::-1])
+        s_base = lane * ((P // bit) * (bit + 1))
+        # forward: rows of the prefix in the left half of its block (which starts at position cur)
+        first = z_base + cur
+        c = Zf.take(first + count) - Zf.take(first)
+        at = s_base + (cur >> b) * (bit + 1) + c
+        cw = Sw.take(at).astype(np.int64) if weighted else c
+        move = rem >= cw
+        acc_wy += Swy.take(at) * move
+        rem -= cw * move
+        count = np.where(move, count - c, c)
+        cur += move * bit
+        first = z_base + cur2
+        c = Zf.take(first + count2) - Zf.take(first)
+        cw = Sw.take(s_base + (cur2 >> b) * (bit + 1) + c).astype(np.int64) if weighted else c
+        move = rem2 >= cw
+        rem2 -= cw * move
+        count2 = np.where(move, count2 - c, c)
+        cur2 += move * bit
+        # reversed: entries among the first hi of the reversed block, minus its phantoms
+        end = z_base + cur_r + 2 * bit
+        h = Zf.take(end) - Zf.take(end - hi_r)
+        c = h - np.minimum(np.maximum(cur_r + bit - m_l, 0), bit)
+        at = s_base + (cur_r >> b) * (bit + 1) + h
+        cw = Sw_r.take(at).astype(np.int64) if weighted else c
+        move = rem_r >= cw
+        acc_wy_r += Swy_r.take(at) * move
+        rem_r -= cw * move
+        hi_r = np.where(move, hi_r - h, h)
+        cur_r += move * bit
+        end = z_base + cur2_r + 2 * bit
+        h = Zf.take(end) - Zf.take(end - hi2_r)
+        if weighted:
+            cw = Sw_r.take(s_base + (cur2_r >> b) * (bit + 1) + h).astype(np.int64)
+        else:
+            cw = h - np.minimum(np.maximum(cur2_r + bit - m_l, 0), bit)
+        move = rem2_r >= cw
+        rem2_r -= cw * move
+        hi2_r = np.where(move, hi2_r - h, h)
+        cur2_r += move * bit
+        upper = lower
+    y_flat = np.ascontiguousarray(y_rank).ravel()
+    out = []
+    sides = ((cur, cur2, acc_wy, cumWY, W, rem), (cur_r, cur2_r, acc_wy_r, cumWY_r, W_r, rem_r))
+    for cur_, cur2_, acc, cum, Wt, rem_ in sides:
+        median = y_flat.take(cur_ + tab_base)
+        half = Wt // 2
+        acc_w = (half - rem_).astype(np.float64)  # weight of the passed blocks (exact)
+        if weighted:  # a hit: W even and the passed ranks weigh exactly W/2
+            hit = (Wt % 2 == 0) & (rem_ == 0)
+            median = np.where(hit, (y_flat.take(cur2_ + tab_base) + median) / 2, median)
+        else:
+            median[:, 1::2] = (y_flat.take(cur2_ + tab_base) + median[:, 1::2]) / 2
+        out += [(cum - acc - median * (Wt - acc_w)) + (median * acc_w - acc), median]
+    return tuple(out)
+
+
 def _category_medians(codes_col, y, w, n_bins):
     """Lower weighted median of ``y`` per code (NaN for absent codes): the ordering key of a
     categorical feature under absolute error (a heuristic: Breiman's ordering is exact only for
@@ -270,15 +471,32 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
         return None
     w_node = float(wl.sum())
     best, best_value = None, -np.inf
+    unit = bool(np.all(wl == 1.0))
+    integer = unit or _integer_weights(wl)
+    if integer:  # the rank tables of prefix_absolute_errors, made once for every chunk
+        by_y = np.argsort(yl, kind="stable")
+        rank = np.empty(m, dtype=np.intp)
+        rank[by_y] = np.arange(m)
+        P = 1 << max(1, int(m - 1).bit_length())
+        w_rank, wy_rank, y_rank = np.zeros(P), np.zeros(P), np.empty(P)
+        w_rank[:m], wy_rank[:m] = wl[by_y], (wl * yl)[by_y]
+        y_rank[:m], y_rank[m:] = yl[by_y], yl[by_y[-1]]
     per_chunk = max(1, _CHUNK_ELEMENTS // max(1, 2 * m))
     for start in range(0, len(lanes), per_chunk):
         chunk = lanes[start : start + per_chunk]
         order = np.stack([o for _, _, o in chunk])
         n = len(chunk)
-        ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
+        if integer:  # each lane and its reversal through one layout
+            R = np.empty((n, P), dtype=np.intp)
+            R[:, :m] = rank[order]
+            R[:, m:] = np.arange(m, P)
+            ae_fwd, _, ae_rev, _ = _prefix_core_unit_pair(R, wy_rank, y_rank, m, None if unit else w_rank)
+        else:
+            ae, _ = prefix_absolute_errors(np.concatenate([order, order[:, ::-1]]), yl, wl)
+            ae_fwd, ae_rev = ae[:n], ae[n:]
         # cut after position i: left = first i+1 rows, right = the last m-i-1 rows
-        ae_left = ae[:n, :-1]
-        ae_right = ae[n:, ::-1][:, 1:]
+        ae_left = ae_fwd[:, : m - 1]
+        ae_right = ae_rev[:, m - 2 :: -1]
         w_left = np.cumsum(wl[order], axis=1)[:, :-1]
         w_right = w_node - w_left
         codes_sorted = np.take_along_axis(codes[rows][:, [f for f, _, _ in chunk]].T, order, axis=1).astype(np.intp)
@@ -392,33 +610,48 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     y_tab[pad] = np.repeat(y_tab[np.arange(N), sizes - 1], P - sizes)  # phantoms: the largest y
     # each feature's rows sorted within their node (stable: ties by position)
     sub = codes[rows_all][:, features]
-    L = 2 * N * F
+    # integer weights: forward lanes only (their reversals share the layout); unit: w_left = n_left
+    unit = bool(np.all(w_all == 1.0))
+    integer = unit or _integer_weights(w_all)
+    L = N * F if integer else 2 * N * F
     R = np.broadcast_to(np.arange(P), (L, P)).copy()  # phantom ranks m..P-1 after the rows
-    w_pos = np.zeros((N * F, P))
+    w_pos = None if unit else np.zeros((N * F, P))
     C = np.full((N * F, P), -1, dtype=np.intp)
     orders = np.empty((F, T), dtype=np.intp)
     for j in range(F):
         # perm[t] for t in node i's segment: its rows by code; ``local[t]`` is then the position
         perm = np.lexsort((sub[:, j], node_of))
         orders[j] = local[perm]  # node-local row ids in sorted order
-        fwd_lane = node_of * (2 * F) + j
-        R[fwd_lane, local] = rank[perm]
-        R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
-        w_pos[node_of * F + j, local] = w_all[perm]
+        if integer:
+            R[node_of * F + j, local] = rank[perm]
+        else:
+            fwd_lane = node_of * (2 * F) + j
+            R[fwd_lane, local] = rank[perm]
+            R[fwd_lane + F, sizes[node_of] - 1 - local] = rank[perm]
+        if not unit:
+            w_pos[node_of * F + j, local] = w_all[perm]
         C[node_of * F + j, local] = sub[perm, j]
-    lane_node = np.repeat(np.arange(N), 2 * F)
-    ae = np.zeros((L, P))
-    ae[:, : sizes.max()] = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node],
-                                        y_tab[lane_node], sizes[lane_node][:, None])[0]
     lanes = np.arange(N * F)
-    fwd = (lanes // F) * (2 * F) + lanes % F
-    rev = fwd + F
+    top = sizes.max()
+    ae_fwd, ae_rev = np.zeros((N * F, P)), np.zeros((N * F, P))
+    if integer:
+        node = lanes // F
+        ae_fwd[:, :top], _, ae_rev[:, :top], _ = _prefix_core_unit_pair(
+            R, wy_tab.reshape(N, P)[node], y_tab[node], sizes[node][:, None],
+            None if unit else w_tab.reshape(N, P)[node])
+    else:
+        fwd = (lanes // F) * (2 * F) + lanes % F
+        rev = fwd + F
+        lane_node = np.repeat(np.arange(N), 2 * F)
+        ae = _prefix_core(R, w_tab.reshape(N, P)[lane_node], wy_tab.reshape(N, P)[lane_node], y_tab[lane_node],
+                          sizes[lane_node][:, None])[0]
+        ae_fwd[:, :top], ae_rev[:, :top] = ae[fwd], ae[rev]
     m_of = np.repeat(sizes, F)[:, None]
     w_node = np.repeat(np.bincount(node_of, weights=w_all, minlength=N), F)[:, None]
     pos = np.arange(P - 1)[None, :]  # cut after position i: left = the first i + 1 rows
-    ae_left = ae[fwd, : P - 1]
-    ae_right = np.take_along_axis(ae[rev], np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
-    w_left = np.cumsum(w_pos, axis=1)[:, : P - 1]
+    ae_left = ae_fwd[:, : P - 1]
+    ae_right = np.take_along_axis(ae_rev, np.clip(m_of - 2 - pos, 0, P - 1), axis=1)
+    w_left = np.broadcast_to(pos + 1.0, ae_left.shape) if unit else np.cumsum(w_pos, axis=1)[:, : P - 1]
     w_right = w_node - w_left
     valid = (C[:, :-1] != C[:, 1:]) & (pos <= m_of - 2)
     n_left = pos + 1
@@ -432,18 +665,27 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
     lane_best = proxy[lanes, lane_pos].reshape(N, F)
     best_f = np.argmax(lane_best, axis=1)  # first feature with the node's best cut
+    # every node's split at once (what _make_split does node by node): the cut after sorted
+    # position ci of feature j sends left the rows whose code is <= the code there
+    li = np.arange(N) * F + best_f
+    ci = lane_pos[li]
+    best = lane_best[np.arange(N), best_f]
+    c_here, c_next = C[li, ci], C[li, np.minimum(ci + 1, P - 1)]
+    f = np.asarray(features)[best_f]
+    threshold = (binning.upper[f, c_here] + binning.lower[f, c_next]) / 2.0
+    go_right = sub[np.arange(T), best_f[node_of]] > c_here[node_of]
+    # children's statistics summed row by row in each node's row order, as stats[rows[left]].sum(0)
+    key = 2 * node_of + go_right
+    rows_stats = stats[rows_all]
+    sums = np.stack([np.bincount(key, weights=rows_stats[:, col], minlength=2 * N)
+                     for col in range(stats.shape[1])], axis=1)
+    il, ir = imp_left[li, ci].tolist(), imp_right[li, ci].tolist()
     results = []
-    for i in range(N):
-        j = int(best_f[i])
-        best = lane_best[i, j]
-        if not np.isfinite(best):
+    for i, (fi, bi, ti, vi) in enumerate(zip(f.tolist(), c_here.tolist(), threshold.tolist(), best.tolist())):
+        if not np.isfinite(vi):
             results.append(None)
             continue
-        li = i * F + j
-        ci = int(lane_pos[li])
-        order = orders[j, start[i] : start[i] + sizes[i]]
-        results.append(_make_split(codes, node_rows[i], stats, binning, int(features[j]), 0, order, ci,
-                                   float(imp_left[li, ci]), float(imp_right[li, ci]), float(best)))
+        results.append(Split(fi, bi, ti, False, vi, sums[2 * i], sums[2 * i + 1], child_impurity=(il[i], ir[i])))
     return results
 
 
@@ -481,10 +723,13 @@ def random_split_rows(builder, record):
     cut = np.array([np.searchsorted(builder.binning.upper[f], t, side="right") - 1
                     for f, t in zip(features, draw)], dtype=np.intp)
     cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
+    go_left, cat_left = sub <= cut[None, :], None
+    if builder.categorical is not None:  # categorical candidates: a random category subset instead
+        go_left, cat_left = random_categorical_sides(builder, rows, sub, features, go_left)
     y, w = builder.criterion.y[rows], builder.stats[rows, 1]
     best = None
     for j in np.flatnonzero(lo < hi):
-        left = sub[:, j] <= cut[j]
+        left = go_left[:, j]
         n_left = int(left.sum())
         wl, wr = float(w[left].sum()), float(w[~left].sum())
         too_small = min(n_left, len(rows) - n_left) < builder.min_samples_leaf
@@ -499,5 +744,8 @@ def random_split_rows(builder, record):
         return None
     score, j, left, il, ir = best
     L, R = builder.stats[rows[left]].sum(axis=0), builder.stats[rows[~left]].sum(axis=0)
+    if cat_left is not None and builder.categorical[features[j]]:
+        return with_categories(builder, Split(int(features[j]), 0, float("nan"), False, float(score), L, R,
+                                              cat_left=cat_left[j], child_impurity=(il, ir)))
     return Split(int(features[j]), int(cut[j]), float(draw[j]), False, float(score), L, R,
                  child_impurity=(il, ir))

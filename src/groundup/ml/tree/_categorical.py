@@ -206,6 +206,56 @@ def find_split_mixed(builder, record):
     return num
 
 
+def random_categorical_sides(builder, rows, sub, features, go_left):
+    """Extremely randomised trees on categorical features: a random threshold on the categories
+    sorted as the best-split finder sorts them. The categories present in the node are ordered by
+    their weighted mean target (regression), class-1 proportion (two classes) or the proportion of
+    one class drawn at random (more classes, one-vs-rest), and a cut ``c`` drawn uniformly from
+    ``{1, …, k-1}`` sends the first ``c`` of the ``k`` categories left — as extra trees draw a
+    threshold uniformly between an ordered feature's extremes, only the candidate set is the one
+    Breiman's ordering makes optimal. (A uniformly random subset, Geurts et al.'s rule, was tried
+    too: it rarely isolates a group among many categories, and lost 1–11 points of accuracy or R²
+    on a 30-category task.)
+    Categories absent from the node go right, like unseen ones.
+
+    ``sub`` (m, q) holds the node's codes of the candidate ``features`` for its ``rows``,
+    ``go_left`` (m, q) the sides of the ordered features' random thresholds. Returns
+    ``(go_left, cat_left)`` with the categorical columns of ``go_left`` replaced and ``cat_left``
+    (q, n_bins) the code masks sent left (rows of ordered features all False), or
+    ``(go_left, None)`` without categorical candidates. The draws come after the thresholds', so
+    trees without categorical features are unchanged.
+    """
+    is_cat = builder.categorical[features]
+    if not is_cat.any():
+        return go_left, None
+    cols = np.flatnonzero(is_cat)
+    q, n_bins, rng = len(cols), builder.binning.n_bins, builder.rng
+    codes = sub[:, cols].astype(np.intp)
+    stats = builder.stats[rows]
+    if builder.class_index is not None:  # [1, w·onehot(y)]
+        n_classes = stats.shape[1] - 1
+        cls = np.ones(q, dtype=np.intp) if n_classes == 2 else rng.integers(0, n_classes, q)
+        weight, num = stats[:, 1:].sum(axis=1)[:, None], stats[:, 1 + cls]
+    else:  # [1, w, w·y, w·y²]
+        weight, num = stats[:, 1:2], stats[:, 2:3]
+    flat = (np.arange(q)[None, :] * n_bins + codes).ravel()  # (row, column) → column·n_bins + code
+    size = q * n_bins
+    W = np.bincount(flat, weights=np.broadcast_to(weight, codes.shape).ravel(), minlength=size).reshape(q, n_bins)
+    N = np.bincount(flat, weights=np.broadcast_to(num, codes.shape).ravel(), minlength=size).reshape(q, n_bins)
+    key = np.where(W > 0, N / np.where(W > 0, W, 1.0), np.nan)
+    order = np.argsort(key, axis=1, kind="stable")  # absent categories (NaN) last
+    n_used = (~np.isnan(key)).sum(axis=1)
+    cut = 1 + (rng.random(q) * np.maximum(n_used - 1, 1)).astype(np.intp)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(n_bins)[None, :], axis=1)
+    left = (rank < cut[:, None]) & ~np.isnan(key)
+    go_left = go_left.copy()
+    go_left[:, cols] = left[np.arange(q)[None, :], codes]
+    cat_left = np.zeros((len(features), n_bins), dtype=bool)
+    cat_left[cols] = left
+    return go_left, cat_left
+
+
 def with_categories(builder, split):
     """Fill a categorical split's NaN routing and category values from the binning."""
     mask = split.cat_left
@@ -223,7 +273,7 @@ MAX_CATEGORY_CODE = 65535  # category sets are bitsets over the codes
 def resolve_categorical_features(categorical_features, X, owner, max_categories=None):
     """Boolean mask of the categorical columns of ``X`` from indices or a mask (``None`` when
     there are none), after checking each such column holds non-negative integer codes (NaN allowed)
-    and, for histogram boosting, at most ``max_categories`` distinct categories."""
+    and, for histogram coding, at most ``max_categories`` distinct categories."""
     from groundup.errors import hint
 
     if categorical_features is None:

@@ -117,9 +117,6 @@ class BaseDecisionTree(BaseEstimator):
             if getattr(criterion, "row_based", False):
                 criterion.y = np.asarray(y_encoded, dtype=np.float64)
         categorical = getattr(self, "is_categorical_", None)
-        if categorical is not None and self.splitter == "random":
-            raise ValueError(hint(f"{type(self).__name__}: categorical_features need splitter='best' or 'hist'",
-                                  "use splitter='best', or one-hot encode the categories for splitter='random'"))
         if binning is None:
             if self.splitter == "random" and np.isnan(X).any():
                 raise ValueError(hint(f"{type(self).__name__}(splitter='random'): X contains NaN",
@@ -150,7 +147,10 @@ class BaseDecisionTree(BaseEstimator):
         return X
 
     def _set_categorical(self, X):
-        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, type(self).__name__)
+        # histogram coding would merge categories beyond max_bins into one bin: refuse instead
+        limit = self.max_bins if self.splitter == "hist" else None
+        self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, type(self).__name__,
+                                                            max_categories=limit)
 
     def apply(self, X):
         """Index of the leaf each sample ends up in."""
@@ -325,7 +325,9 @@ class DecisionTreeClassifier(ClassifierMixin, BaseDecisionTree):
     integer category codes: a node then asks ``x_j in S`` for a subset ``S`` of categories, found
     by sorting the categories by their class-1 proportion (two classes: the optimal subset, Breiman)
     or, for more classes, by each class's proportion in turn, keeping the best prefix (a one-vs-rest
-    heuristic). A category outside ``S`` (also one unseen in training) goes right.
+    heuristic). A category outside ``S`` (also one unseen in training) goes right. With
+    ``splitter="random"`` ``S`` is a random subset instead (Geurts et al.'s extra-trees rule: a
+    random non-empty proper subset of the node's categories, plus a random half of the others).
     """
 
     _is_classifier = True

@@ -24,7 +24,12 @@ from ._absolute_error import (
     split_absolute_error_nodes,
 )
 from ._binning import take2d
-from ._categorical import CategoricalTreeMixin, find_split_mixed
+from ._categorical import (
+    CategoricalTreeMixin,
+    find_split_mixed,
+    random_categorical_sides,
+    with_categories,
+)
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
 
 TREE_LEAF = -1
@@ -304,6 +309,9 @@ class _Builder:
                         for f, t in zip(features, draw)], dtype=np.intp)
         cut = np.clip(cut, lo, np.maximum(hi - 1, lo))
         go_left = sub <= cut[None, :]
+        cat_left = None
+        if self.categorical is not None:  # categorical candidates: a random category subset instead
+            go_left, cat_left = random_categorical_sides(self, rows, sub, features, go_left)
         stats = self.stats[rows]
         left = (go_left.T.astype(np.float64) @ stats)[:, None, :]  # (q, 1, S)
         from ._splitter import _score
@@ -314,6 +322,8 @@ class _Builder:
             return None
         j = ok[i]
         f = int(features[j])
+        if cat_left is not None and self.categorical[f]:
+            return with_categories(self, Split(f, 0, float("nan"), False, float(value), L, R, cat_left=cat_left[j]))
         b = int(cut[j])
         # keep the drawn threshold itself (as scikit-learn does): on exact codes ``x <= draw`` is
         # ``code <= cut`` for the training rows, and unseen values are cut where the draw fell
