@@ -408,13 +408,20 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
 
 
 def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
-    """Best Gini cut of large nodes from class histograms: per (candidate, node, code, class) the
-    weight ``H`` of the node's rows with that code and class (one ``bincount``), and per
-    (candidate, node, code) their number ``N``. A cut after code ``t`` sends codes ``<= t`` left:
-    ``L_c(t) = Σ_{code <= t} H`` (a running sum over codes), ``w_L = Σ_c L_c``, ``n_L = Σ_{code <= t} N``.
-    It is a cut between distinct values when code ``t`` occurs in the node (``N > 0``) and rows remain
-    on the right. Ties go to the smallest ``n_L`` (the earliest sorted position), then the earliest
-    candidate, as in the sorted finder. Returns (score, feature, code, next code) per node."""
+    """Best Gini cut of large nodes from class histograms: per (candidate, node, class, code) the
+    weight ``H`` of the node's rows with that class and code (one ``bincount``; codes on the last
+    axis, so the running sums over codes read contiguous memory). A cut after code ``t`` sends codes
+    ``<= t`` left: ``L_c(t) = Σ_{code <= t} H``, ``w_L = Σ_c L_c``, and it scores
+
+        Σ_c L_c²/w_L + (Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²)/w_R     (T_c the node's class weights).
+
+    It is a cut between distinct values when code ``t`` occurs in the node and weight remains on
+    the right (every row of a level has weight >= 1, so "occurs" is ``Σ_c H > 0``); with
+    ``min_samples_leaf > 1`` the row counts per code come from a second ``bincount``. Ties go to the
+    smallest ``n_L`` (the earliest sorted position), then the earliest candidate, as in the sorted
+    finder: within a candidate that is its first best code; across tied candidates ``n_L`` is
+    counted from the node's rows (ties are rare). Returns (score, feature, code, next code) per node.
+    """
     m, q = feats.shape
     nb = b.binning.n_bins
     C = totals.shape[1] - 1
@@ -427,27 +434,35 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         z = min(m, a + per)
         mc = z - a
         r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
+        nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        cell = cand_codes[:, r0:r1].astype(np.intp)  # the code, then its cell (candidate, node, code)
-        cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
-        N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
-        cell *= C
-        cell += cls_lvl[r0:r1][None, :]
-        H = np.bincount(cell.ravel(), weights=np.tile(w_lvl[r0:r1].astype(np.float64), q),
-                        minlength=q * mc * nb * C).reshape(q, mc, nb, C)
-        np.cumsum(H, axis=2, out=H)  # L_c(t)
+        cell = np.empty((q, nc), dtype=np.intp)  # flat index of (candidate, node, class, code)
+        np.add((np.arange(q) * (mc * C * nb))[:, None], ((nl * C + cls_lvl[r0:r1]) * nb)[None, :], out=cell)
+        cell += cand_codes[:, r0:r1]
+        w = w_lvl[r0:r1].astype(np.float64)
+        H = np.bincount(cell.ravel(), weights=np.broadcast_to(w, (q, nc)).ravel(),
+                        minlength=q * mc * C * nb).reshape(q, mc, C, nb)
         T = T_all[a:z]
-        A = H.sum(axis=3)  # w_L
-        Q = np.einsum("kmtc,kmtc->kmt", H, H)  # Σ_c L_c²
-        P = np.einsum("kmtc,mc->kmt", H, T)  # Σ_c T_c L_c
+        Hs = H.sum(axis=2)  # weight per (candidate, node, code)
+        np.cumsum(H, axis=3, out=H)  # L_c(t)
+        A = np.cumsum(Hs, axis=2)  # w_L
+        P = np.einsum("kmct,mc->kmt", H, T)  # Σ_c T_c L_c
+        np.square(H, out=H)
+        Q = H.sum(axis=2)  # Σ_c L_c²
+        del H
         Wn = T.sum(axis=1)
         ST2 = np.einsum("mc,mc->m", T, T)
-        nL = np.cumsum(N, axis=2)
-        cut = N > 0
-        cut &= nL >= msl
-        cut &= (lens[None, :, None] - nL) >= max(msl, 1)
-        R = Wn[None, :, None] - A
+        R = Wn[:, None] - A  # w_R
+        cut = Hs > 0
+        cut &= R > 0
+        if msl > 1:
+            np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :], out=cell)  # (candidate, node, code)
+            cell += cand_codes[:, r0:r1]
+            N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
+            nL = np.cumsum(N, axis=2)
+            cut &= nL >= msl
+            cut &= (lens[None, :, None] - nL) >= msl
         if mwl > 0:
             cut &= (A >= mwl) & (R >= mwl)
         SR = ST2[None, :, None] - 2 * P
@@ -457,16 +472,27 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         score = Q / A
         score += SR / R
         score *= cut
-        top = score.max(axis=(0, 2))  # (mc,)
-        # ties: the smallest n_L, then the earliest candidate
-        tie = np.where(score == np.where(top > 0, top, -1.0)[None, :, None],
-                       nL * q + np.arange(q)[:, None, None], np.iinfo(np.intp).max)
-        flat = tie.transpose(1, 0, 2).reshape(mc, q * nb)
-        w = np.argmin(flat, axis=1)
-        k, t = w // nb, w % nb
-        r = np.arange(mc)
-        later = (N[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
+        tk = np.argmax(score, axis=2)  # each candidate's first best code (its smallest n_L)
+        vk = np.take_along_axis(score, tk[:, :, None], axis=2)[:, :, 0]
+        top = vk.max(axis=0)  # (mc,)
         ok = top > 0
+        tied = (vk == top[None, :]) & ok[None, :]
+        k = np.argmax(tied, axis=0)  # the earliest best candidate ...
+        multi = np.flatnonzero(tied.sum(axis=0) > 1)
+        if len(multi):
+            # ... unless a later one cuts at a smaller n_L: count n_L of every tied candidate
+            kk, nn = np.nonzero(tied[:, multi])
+            nn = multi[nn]
+            ln = lens[nn]
+            e = np.repeat(np.arange(len(nn)), ln)
+            pos = np.arange(len(e)) + np.repeat(seg_start[a + nn] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
+            n_left = np.bincount(e, weights=cand_codes[kk[e], pos] <= tk[kk, nn][e], minlength=len(nn))
+            low = np.full(mc, np.inf)
+            np.minimum.at(low, nn, n_left * q + kk)
+            k[multi] = (low[multi] % q).astype(np.intp)
+        r = np.arange(mc)
+        t = tk[k, r]
+        later = (Hs[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
         gn = np.arange(a, z)[ok]
         out[0][gn] = top[ok]
         out[1][gn] = feats[gn, k[ok]]
