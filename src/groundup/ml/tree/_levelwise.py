@@ -43,7 +43,7 @@ def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
+def _node_min_max(columns, order, seg_start, cols, out=None):
     """Smallest and largest code per node of the per-node columns ``cols`` (m, w); ``columns`` is
     the binning's column-major codes (a node's rows, in increasing order, read each column forwards).
     ``out`` (w, len(order)), optional, receives the codes read (column ``j`` of every row's node)."""
@@ -53,8 +53,10 @@ def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
     hi = np.empty((m, w), dtype=columns.dtype)
     step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
     flat = columns.ravel()
+    seg_len = np.diff(np.append(seg_start, len(order)))
     for j in range(0, w, step):
-        idx = (cols[:, j : j + step].T * n_total).take(row_node, axis=1)  # column starts, per row
+        # column starts, per row (np.repeat by segment is several times faster than a take)
+        idx = np.repeat(cols[:, j : j + step].T * n_total, seg_len, axis=1)
         idx += order[None, :]
         sub = flat.take(idx) if out is None else flat.take(idx, out=out[j : j + step], mode="clip")
         lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=1).T
@@ -85,10 +87,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     """
     codes = b.binning.codes
     columns = b.binning.columns()
-    row_node = np.repeat(np.arange(m), seg_len)
     if b.max_features >= p and b.splitter != "random":
         feats = np.broadcast_to(np.arange(p), (m, p))
-        lo, hi = _node_min_max(columns, order, seg_start, row_node, np.ascontiguousarray(feats))
+        lo, hi = _node_min_max(columns, order, seg_start, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
     # a random order of the features per node (Fisher-Yates per row)
@@ -115,16 +116,15 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     while len(active) and pos < p:
         stop = min(p, pos + width)
         if len(active) == m:
-            o, ss, rn = order, seg_start, row_node
+            o, ss = order, seg_start
         else:
             keep = np.repeat(np.isin(np.arange(m), active), seg_len)
             o = order[keep]
             ln = seg_len[active]
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
-            rn = np.repeat(np.arange(len(active)), ln)
         cols = np.ascontiguousarray(perm[active, pos:stop])
         block = np.empty((stop - pos, len(o)), dtype=codes.dtype) if want_codes else None
-        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols, block)
+        a_lo, a_hi = _node_min_max(columns, o, ss, cols, block)
         if want_codes:
             loc = np.full(m, -1)
             loc[active] = np.arange(len(active))
@@ -179,8 +179,7 @@ def _scanned_codes(blocks, take, valid, seg_start, seg_len):
         i, k = np.nonzero(valid & (rnd == r))
         start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
     start -= seg_start[:, None]
-    row_node = np.repeat(np.arange(m), seg_len)
-    idx = start.T.take(row_node, axis=1)
+    idx = np.repeat(start.T, seg_len, axis=1)
     idx += np.arange(n)[None, :]
     return buf.take(idx)
 
@@ -380,7 +379,7 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     best = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
     row_node = np.repeat(np.arange(m), seg_len)
     if cand_codes is None:
-        idx = (feats.T * n_total).take(row_node, axis=1)
+        idx = np.repeat(feats.T * n_total, seg_len, axis=1)
         idx += order[None, :]
         cand_codes = cols.ravel().take(idx)
     big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
