@@ -7,8 +7,9 @@ grown one *level* at a time instead, with the same result:
 
 * the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
 * each node gets its candidate features (all, or ``max_features`` random non-constant ones,
-  drawn lazily: constancy is checked on a few columns at a time, never on all features; a feature
-  found constant in a node is never checked again in its subtree);
+  drawn lazily: constancy is checked on a few columns at a time, never on all features, and the
+  random order itself is drawn only that far, by rejection; a feature found constant in a node is
+  never checked again in its subtree);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
   node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
   running sum over groups, minus each node's starting offset, give every node's left-child
@@ -76,9 +77,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     the constant ones (the chunk sizes change the work, never the result).
 
     ``known`` (m, p), optional: features already known to be constant in each node (constant in an
-    ancestor, hence in every descendant). They are never scanned (they go to the end of the
-    node's random order; the non-constant features keep their order, so the candidates are the
-    same), and the features found constant here are added to it in place.
+    ancestor, hence in every descendant). They are never scanned (the node's random order lists
+    its open features first, see :func:`_draw_order`, which draws only as much of the order as
+    the scan reads), and the features found constant here are added to it in place.
 
     ``want_codes``: also return the (q, n) codes of the rows in their node's candidates
     (``codes[order[i], feats[node(i), k]]`` for row ``i`` of the level, 0 for a candidate that is
@@ -92,29 +93,33 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
         lo, hi = _node_min_max(columns, order, seg_start, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
-    # a random order of the features per node (Fisher-Yates per row)
-    perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
-    n_open = np.full(m, p)
-    if known is not None:
-        # known constants last, the others in their random order
-        kc = np.take_along_axis(known, perm, axis=1)
-        n_open = p - kc.sum(axis=1)
-        rank = np.arange(p)[None, :] + p * kc
-        rank = rank.astype(np.uint16) if 2 * p <= 1 << 16 else rank
-        perm = np.take_along_axis(perm, np.argsort(rank, axis=1, kind="stable"), axis=1)
+    if known is None:
+        known = np.zeros((m, p), dtype=bool)
+        keep_known = False
+    else:
+        keep_known = True
+    n_open = p - known.sum(axis=1)
+    rate = getattr(b, "_nonconstant_rate", 1.0)
+    # a random order of each node's open features (known constants after them), drawn only as far
+    # as the scan below is expected to read; ``drawn[i]`` says how far node i's order is drawn
+    perm, drawn = _draw_order(b.rng, known, n_open, 2 * (int(np.ceil(q / max(rate, 0.02))) + 2) + 16)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
-    # known constants count as scanned (lo == hi == 0)
-    scanned = np.arange(p)[None, :] >= n_open[:, None]
+    # known constants count as scanned (lo == hi == 0); they sit at positions >= n_open of a
+    # completely drawn order
+    scanned = (np.arange(p)[None, :] >= n_open[:, None]) & (drawn == p)[:, None]
     active = np.flatnonzero(n_open > 0)
     # first chunk: enough columns for q non-constant ones at the rate seen on the previous level;
     # the next ones: enough for the largest shortfall left at the rate seen on this level
-    rate = getattr(b, "_nonconstant_rate", 1.0)
     pos, width = 0, int(np.ceil(q / max(rate, 0.02))) + 2
     first = None
     blocks = []  # per scan round: (its nodes' local index or -1, first column, stop, local row starts, codes)
     while len(active) and pos < p:
         stop = min(p, pos + width)
+        more = active[drawn[active] < stop]
+        if len(more):  # these nodes' orders are read further than drawn: draw them completely
+            _complete_order(b.rng, known, perm, drawn, more)
+            scanned[more] |= np.arange(p)[None, :] >= n_open[more, None]
         if len(active) == m:
             o, ss = order, seg_start
         else:
@@ -145,8 +150,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     W = min(p, max(pos, q))
     lo, hi, scanned, perm = lo[:, :W], hi[:, :W], scanned[:, :W], perm[:, :W]
     constant = scanned & (lo == hi)
-    if known is not None:
-        np.put_along_axis(known, perm, constant | np.take_along_axis(known, perm, axis=1), axis=1)
+    if keep_known:
+        i, j = np.nonzero(constant)
+        known[i, perm[i, j]] = True
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
     rank = np.arange(W)[None, :] + W * ~(scanned & (lo != hi)) + W * ~scanned
@@ -158,6 +164,67 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     if not want_codes:
         return feats, lo != hi, lo, hi
     return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
+
+
+def _draw_order(rng, known, n_open, width):
+    """Per node (row of ``known``, the (m, p) mask of features known to be constant there), the
+    start of a uniformly random order of its open features: returns ``perm`` (m, p) and ``drawn``
+    (m,), with ``perm[i, :drawn[i]]`` drawn (``drawn[i] >= min(width, n_open[i])``; a completely drawn
+    order, ``drawn[i] == p``, lists the known constants after the open features).
+
+    Nodes with many open features use rejection: iid uniform draws over all ``p`` features, keeping
+    the first occurrence of each open one — a uniformly random ordered sample without replacement
+    of the open features, O(width) work per node instead of O(p). The others (and the few whose
+    draws fell short) get the complete order from sorted random keys (:func:`_complete_order`).
+    """
+    m, p = known.shape
+    width = min(width, p)
+    perm = np.zeros((m, p), dtype=np.intp)
+    drawn = np.zeros(m, dtype=np.intp)
+    rej = np.flatnonzero(n_open >= 2 * width)
+    if len(rej):
+        # enough draws for `width` distinct open features at the median node's acceptance rate
+        D = int(np.ceil(1.3 * width * p / np.median(n_open[rej]))) + 16
+        F = rng.integers(0, p, (len(rej), D))
+        # first occurrence of each feature in a node's draws: sort (feature, draw position)
+        key = F * D + np.arange(D)[None, :]
+        key.sort(axis=1)
+        fs = key // D
+        first = np.ones(key.shape, dtype=bool)
+        np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
+        keep = np.zeros(key.shape, dtype=bool)
+        r = np.broadcast_to(np.arange(len(rej))[:, None], key.shape)
+        keep[r[first], (key % D)[first]] = True
+        keep &= ~take2d(known, rej[:, None], F)
+        rank = np.cumsum(keep, axis=1) - 1
+        keep &= rank < width
+        i, j = np.nonzero(keep)
+        perm[rej[i], rank[i, j]] = F[i, j]
+        drawn[rej] = width
+        short = rej[keep.sum(axis=1) < width]  # unlucky draws: complete order instead
+        drawn[short] = 0
+    _complete_order(rng, known, perm, drawn, np.flatnonzero(drawn < width))
+    return perm, drawn
+
+
+def _complete_order(rng, known, perm, drawn, rows):
+    """Complete the random orders of ``rows`` in place: after the drawn prefix ``perm[i, :drawn[i]]``,
+    the node's other open features in a uniformly random order (ascending iid uniform keys), then
+    its known constants; ``drawn[rows] = p``."""
+    if len(rows) == 0:
+        return
+    p = known.shape[1]
+    keys = rng.random((len(rows), p))
+    keys += known[rows]  # known constants after every open feature
+    d = int(drawn[rows].max())
+    if d:
+        # the drawn prefix first, in its order
+        j = np.arange(d)[None, :]
+        i = np.broadcast_to(np.arange(len(rows))[:, None], (len(rows), d))
+        have = j < drawn[rows][:, None]
+        keys[i[have], perm[rows][:, :d][have]] = np.broadcast_to(j - d - 1.0, i.shape)[have]  # < 0, ascending
+    perm[rows] = np.argsort(keys, axis=1)
+    drawn[rows] = p
 
 
 def _scanned_codes(blocks, take, valid, seg_start, seg_len):
