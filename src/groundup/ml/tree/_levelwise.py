@@ -656,16 +656,26 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         score = Q / A
         score += SR / R
         score *= cut
-        top = np.maximum.reduceat(score, ls, axis=1).max(axis=0)  # (mc,)
+        seg_top = np.maximum.reduceat(score, ls, axis=1)  # (q, mc) best score per candidate and node
+        top = seg_top.max(axis=0)  # (mc,)
         if not (top > 0).any():
             continue
-        # ties: the earliest cut position in the node, then the earliest candidate column
-        kk, ii = np.nonzero(score == np.where(top > 0, top, -1.0).take(nl)[None, :])
-        node = nl.take(ii).astype(np.intp)
-        tie = pos.take(ii) * q + kk
+        # ties: the earliest cut position in the node, then the earliest candidate column. Only
+        # the (candidate, node) pairs reaching the node's best are searched for their first best
+        # cut: the node's rows of that candidate, not the whole (q, nc) score.
+        kk, node = np.nonzero((seg_top == top[None, :]) & (top > 0)[None, :])
+        ln = lens[node]
+        e = np.repeat(np.arange(len(kk)), ln)
+        col = np.arange(len(e)) + np.repeat(ls[node] - (np.cumsum(ln) - ln), ln)  # the pair's rows
+        hit = np.flatnonzero(score[kk[e], col] == top[node][e])
+        pair = e[hit]
+        lead = np.ones(len(hit), dtype=bool)
+        lead[1:] = pair[1:] != pair[:-1]  # rows ascend within a pair: its first hit
+        ii = col[hit[lead]]  # one per pair
+        tie = (ii - ls[node]) * q + kk
         low = np.full(mc, np.iinfo(np.intp).max)
         np.minimum.at(low, node, tie)
-        first = tie == low.take(node)
+        first = tie == low[node]
         kk, ii, node = kk[first], ii[first], node[first]
         gn = a + node
         best_val[gn] = top.take(node)
