@@ -437,7 +437,8 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
 
         score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
 
-    so the score equals the reference's bit for bit.
+    so the score equals the reference's bit for bit. Returns what :func:`_best_sorted` returns and
+    whether each row of the level goes left at its node's best cut.
     """
     m, q = feats.shape
     C = totals.shape[1] - 1
@@ -470,7 +471,7 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     L = np.zeros((m, C + 1))
     L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
     L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
-    return has, best_feat, best_bin, thr, L
+    return has, best_feat, best_bin, thr, L, go_left
 
 
 def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
@@ -743,7 +744,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
         else:
             feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
         if radix:
-            has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
+            has, f, bins, thr, L, go_left_all = _best_radix(b, order, seg_start, seg_len, feats, totals,
                                                cls_all.take(order), w_all.take(order), cand_codes)
         elif b.splitter == "random":
             has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
@@ -763,7 +764,10 @@ def build_levelwise(b, stats, rows, want_rows=True):
         split_rows = np.repeat(has, seg_len)
         sel = np.flatnonzero(split_rows)
         order, row_node = order[sel], row_node[sel]
-        go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
+        if radix:  # the finder already sent each row left or right
+            go_left = go_left_all[sel]
+        else:
+            go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
         s_idx = np.flatnonzero(has)
         rank = np.full(m, -1)
         rank[s_idx] = np.arange(len(s_idx))
