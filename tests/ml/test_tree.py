@@ -205,7 +205,8 @@ def test_levelwise_builder_grows_the_reference_tree(kind, monkeypatch):
     np.testing.assert_array_equal(fast.tree_.missing_go_to_left, ref.tree_.missing_go_to_left)
 
 
-def test_levelwise_lazy_feature_draw_matches_full_scan(monkeypatch):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_levelwise_lazy_feature_draw_matches_full_scan(monkeypatch, sparse):
     # candidate features per node are checked for constancy a few columns at a time; the result
     # must equal the plain rule: per node, the non-constant features in its random order, then the
     # constant ones (the first max_features of them), with each candidate's min and max code
@@ -229,7 +230,10 @@ def test_levelwise_lazy_feature_draw_matches_full_scan(monkeypatch):
     X[:200, 1::3] = 1.0  # constant in the first nodes only
     order = rng.permutation(n)
     X[order[300:]] = np.where(np.isin(np.arange(p), [5, 7]), X[order[300:]], X[order[300]])  # 2 non-constant
+    if sparse:  # mostly zeros: features all zero in a node are known constant without a scan
+        X[rng.random(X.shape) < 0.85] = 0.0
     binning = bin_features(X)
+    assert (binning.above_lowest() is not None) == sparse
     codes = binning.codes
     seg_len = np.array([60, 140, 3, 97, 100])
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
@@ -271,7 +275,27 @@ def test_levelwise_lazy_feature_draw_matches_full_scan(monkeypatch):
                 # features found are added to the mask, never a non-constant one
                 assert np.all(known >= before) and not np.any(known & nonconst)
                 assert known.sum() > before.sum()
-    assert any(extended)  # rejection-drawn prefixes were completed
+    assert any(extended) or sparse  # rejection-drawn prefixes were completed (dense data)
+
+
+def test_constant_at_lowest_code_from_bitsets():
+    # the OR of a node's rows' "above the lowest code" bitsets marks exactly the features that are
+    # at their lowest code on every row of the node
+    from groundup.ml.tree._levelwise import _constant_at_lowest
+
+    rng = np.random.default_rng(0)
+    n, p = 300, 70  # not a multiple of 64: padded words
+    X = np.where(rng.random((n, p)) < 0.9, 0.0, rng.integers(1, 5, (n, p)))
+    binning = bin_features(X)
+    bits = binning.above_lowest()
+    assert bits is not None and bits.dtype == np.uint64
+    order = rng.permutation(n)[:250]
+    seg_len = np.array([1, 9, 40, 200])
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    got = _constant_at_lowest(bits, order, seg_start, p)
+    ref = np.array([(binning.codes[order[s : s + k]] == 0).all(axis=0) for s, k in zip(seg_start, seg_len)])
+    np.testing.assert_array_equal(got, ref)
+    assert bin_features(rng.normal(size=(50, 3))).above_lowest() is None  # dense data: no bitsets
 
 
 def test_levelwise_feature_order_is_a_uniform_random_order_of_the_open_features():

@@ -146,8 +146,9 @@ class BaseForest(BaseEstimator):
             row_order = _locality_order(X, y_encoded)
             y_fit, w_fit = y_encoded[row_order], sample_weight[row_order]
             binning.codes = binning.codes[row_order]
-            binning._columns = None
+            binning._columns = binning._above_lowest = None
         binning.columns()  # made once, shared by the trees
+        binning.above_lowest()
         rng = check_random_state(self.random_state)
         seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
         trees = []

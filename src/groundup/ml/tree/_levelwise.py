@@ -9,7 +9,8 @@ grown one *level* at a time instead, with the same result:
 * each node gets its candidate features (all, or ``max_features`` random non-constant ones,
   drawn lazily: constancy is checked on a few columns at a time, never on all features, and the
   random order itself is drawn only that far, by rejection; a feature found constant in a node is
-  never checked again in its subtree);
+  never checked again in its subtree; on sparse codes, such as pixels, the features at their
+  lowest code on all of a node's rows are known constant from per-row bitsets, without a scan);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
   node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
   running sum over groups, minus each node's starting offset, give every node's left-child
@@ -98,6 +99,11 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
         keep_known = False
     else:
         keep_known = True
+    bits = b.binning.above_lowest()
+    if bits is not None:
+        # sparse data: features at their lowest code on every row of a node are constant there
+        # (an exact test, far cheaper than scanning them: 1 bit per feature and row)
+        known |= _constant_at_lowest(bits, order, seg_start, p)
     n_open = p - known.sum(axis=1)
     rate = getattr(b, "_nonconstant_rate", 1.0)
     # a random order of each node's open features (known constants after them), drawn only as far
@@ -166,6 +172,13 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     if not want_codes:
         return feats, lo != hi, lo, hi
     return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
+
+
+def _constant_at_lowest(bits, order, seg_start, p):
+    """(m, p) mask of the features whose code is 0 (the lowest) on every row of a node: the OR of
+    the node's rows' :meth:`Binning.above_lowest` bitsets, unpacked and negated."""
+    above = np.bitwise_or.reduceat(bits.take(order, axis=0), seg_start, axis=0)
+    return ~np.unpackbits(above.view(np.uint8), axis=1, count=p).view(bool)
 
 
 def _draw_order(rng, known, n_open, width):
