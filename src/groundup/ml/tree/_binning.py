@@ -46,9 +46,9 @@ class Binning:
 
     def above_lowest(self) -> np.ndarray | None:
         """Per row, the features whose code is above the feature's lowest (``codes[i, j] > 0``) as a
-        bitset (64 features a ``uint64`` word, in ``np.packbits`` order), when most codes are the lowest (sparse data such as pixels);
-        ``None`` otherwise (made once, then kept). OR-ed over a node's rows, a zero bit marks a
-        feature that is constant (at its lowest value) in the node."""
+        bitset (64 features a ``uint64`` word, in ``np.packbits`` order), when most codes are the
+        lowest (sparse data such as pixels); ``None`` otherwise (made once, then kept). OR-ed over a
+        node's rows, a zero bit marks a feature that is constant (at its lowest value) in the node."""
         if self._above_lowest is None:
             above = self.codes != 0
             bits = None
