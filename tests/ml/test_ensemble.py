@@ -214,12 +214,18 @@ def test_bad_input():
 
 def test_forest_n_jobs_and_random_state_give_the_same_trees(digits):
     # pixel data (<= 17 distinct values) with bootstrap counts: the radix finder's path; threads
-    # for the trees and the column coding must not change a single split, nor must a refit
+    # for the trees and the column coding must not change a single split, nor must worker
+    # processes (trees sent in batches, the shared data memory-mapped) or a refit
+    from joblib import parallel_backend
+
     Xa, Xb, ya, _ = digits
     one = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
     two = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
+    with parallel_backend("loky", n_jobs=2):
+        procs = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
     again = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
-    for other in (two, again):
+    assert len(procs.estimators_) == 8
+    for other in (two, procs, again):
         for a, b in zip(one.estimators_, other.estimators_):
             np.testing.assert_array_equal(a.tree_.feature, b.tree_.feature)
             np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)

@@ -205,61 +205,131 @@ def test_levelwise_builder_grows_the_reference_tree(kind, monkeypatch):
     np.testing.assert_array_equal(fast.tree_.missing_go_to_left, ref.tree_.missing_go_to_left)
 
 
-def test_levelwise_lazy_feature_draw_matches_full_scan():
+@pytest.mark.parametrize("sparse", [False, True])
+def test_levelwise_lazy_feature_draw_matches_full_scan(monkeypatch, sparse):
     # candidate features per node are checked for constancy a few columns at a time; the result
-    # must equal the plain rule: per node, the non-constant features in a random order, then the
+    # must equal the plain rule: per node, the non-constant features in its random order, then the
     # constant ones (the first max_features of them), with each candidate's min and max code
     from types import SimpleNamespace
 
-    from groundup.ml.tree._levelwise import _candidate_features
+    import groundup.ml.tree._levelwise as lw
 
+    orders, extended = [], []
+    real_draw, real_complete = lw._draw_order, lw._complete_order
+    monkeypatch.setattr(lw, "_draw_order", lambda *a: orders.append(real_draw(*a)) or orders[-1])
+
+    def complete(rng, known, perm, drawn, rows):
+        extended.append(np.any(drawn[rows] > 0))  # a drawn prefix completed (the scan read past it)
+        return real_complete(rng, known, perm, drawn, rows)
+
+    monkeypatch.setattr(lw, "_complete_order", complete)
     rng = np.random.default_rng(3)
-    n, p = 400, 50
+    n, p = 400, 120
     X = rng.integers(0, 4, size=(n, p)).astype(float)
     X[:, ::3] = 0.0  # constant everywhere
     X[:200, 1::3] = 1.0  # constant in the first nodes only
+    order = rng.permutation(n)
+    X[order[300:]] = np.where(np.isin(np.arange(p), [5, 7]), X[order[300:]], X[order[300]])  # 2 non-constant
+    if sparse:  # mostly zeros: features all zero in a node are known constant without a scan
+        X[rng.random(X.shape) < 0.85] = 0.0
     binning = bin_features(X)
+    assert (binning.above_lowest() is not None) == sparse
     codes = binning.codes
     seg_len = np.array([60, 140, 3, 97, 100])
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
-    order = rng.permutation(n)
     m = len(seg_len)
-    for q, splitter in [(4, "best"), (7, "random"), (30, "best"), (50, "random"), (50, "best")]:
-        b = SimpleNamespace(binning=binning, max_features=q, splitter=splitter, rng=np.random.default_rng(q))
-        feats, valid, lo, hi = _candidate_features(b, order, seg_start, seg_len, m, p)
-        # the plain rule: all features' min/max, then sort the random keys with constants last
-        sub_min = np.array([codes[order[s : s + k]].min(axis=0) for s, k in zip(seg_start, seg_len)])
-        sub_max = np.array([codes[order[s : s + k]].max(axis=0) for s, k in zip(seg_start, seg_len)])
-        nonconst = sub_min != sub_max
-        if q >= p and splitter != "random":
-            ref = np.broadcast_to(np.arange(p), (m, p))
-        else:
-            drawn = np.random.default_rng(q).permuted(np.broadcast_to(np.arange(p), (m, p)), axis=1)
-            ref = np.argsort(drawn, axis=1)  # rank of each feature in the node's random order
-            ref = np.argsort(ref + p * ~nonconst, axis=1, kind="stable")[:, :q]
-        np.testing.assert_array_equal(feats, ref)
-        np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
-        np.testing.assert_array_equal(lo, np.take_along_axis(sub_min, ref, axis=1))
-        np.testing.assert_array_equal(hi, np.take_along_axis(sub_max, ref, axis=1))
-        # features known to be constant (part of the truly constant ones) are skipped, never
-        # chosen before a non-constant one; the constant ones found are added to the mask
-        known = ~nonconst & (np.random.default_rng(q + 1).random((m, p)) < 0.5)
-        before = known.copy()
-        b.rng = np.random.default_rng(q)
-        feats2, valid2, lo2, hi2 = _candidate_features(b, order, seg_start, seg_len, m, p, known)
-        if not (q >= p and splitter != "random"):
-            np.testing.assert_array_equal(valid2, valid)
-            np.testing.assert_array_equal(np.where(valid, feats2, -1), np.where(valid, feats, -1))
-            np.testing.assert_array_equal(lo2[valid], lo[valid])
-            np.testing.assert_array_equal(hi2[valid], hi[valid])
-            assert np.all(known >= before) and not np.any(known & nonconst)
-            assert known.sum() > before.sum()
+    sub_min = np.array([codes[order[s : s + k]].min(axis=0) for s, k in zip(seg_start, seg_len)])
+    sub_max = np.array([codes[order[s : s + k]].max(axis=0) for s, k in zip(seg_start, seg_len)])
+    nonconst = sub_min != sub_max
+
+    def plain_rule(q):
+        # the node's random order (drawn as far as the scan read it: completely when it holds
+        # fewer than q non-constant features), non-constant features first, the first q of them
+        perm, drawn = orders[-1]
+        ref = []
+        for i in range(m):
+            o = perm[i, : drawn[i]]
+            ref.append(o[np.argsort(~nonconst[i, o], kind="stable")][:q])
+        return np.array(ref)
+
+    for q, splitter in [(4, "best"), (7, "random"), (30, "best"), (120, "random"), (120, "best")]:
+        for with_known in (False, True):
+            known = ~nonconst & (np.random.default_rng(q + 1).random((m, p)) < 0.5) if with_known else None
+            before = None if known is None else known.copy()
+            b = SimpleNamespace(binning=binning, max_features=q, splitter=splitter, rng=np.random.default_rng(q))
+            every = q >= p and splitter != "random"  # all features, no draw (and no codes wanted)
+            feats, valid, lo, hi, *got = lw._candidate_features(b, order, seg_start, seg_len, m, p, known,
+                                                                want_codes=not every)
+            ref = np.broadcast_to(np.arange(p), (m, p)) if every else plain_rule(q)
+            np.testing.assert_array_equal(feats, ref)
+            np.testing.assert_array_equal(valid, np.take_along_axis(nonconst, ref, axis=1))
+            np.testing.assert_array_equal(valid.sum(axis=1), np.minimum(nonconst.sum(axis=1), q))
+            np.testing.assert_array_equal(lo, np.take_along_axis(sub_min, ref, axis=1))
+            np.testing.assert_array_equal(hi, np.take_along_axis(sub_max, ref, axis=1))
             # the candidates' codes per row, copied from the scan: the code matrix's, 0 if constant
-            b.rng = np.random.default_rng(q)
-            *_, got = _candidate_features(b, order, seg_start, seg_len, m, p, known.copy(), want_codes=True)
             node = np.repeat(np.arange(m), seg_len)
-            expect = np.where(valid2[node].T, codes[order[None, :], feats2[node].T], 0)
-            np.testing.assert_array_equal(got, expect)
+            if not every:
+                np.testing.assert_array_equal(got[0], np.where(valid[node].T, codes[order[None, :], feats[node].T], 0))
+            if known is not None and not every:
+                # known constants are never drawn before the open features; the constant
+                # features found are added to the mask, never a non-constant one
+                assert np.all(known >= before) and not np.any(known & nonconst)
+                assert known.sum() > before.sum()
+    assert any(extended) or sparse  # rejection-drawn prefixes were completed (dense data)
+
+
+def test_constant_at_lowest_code_from_bitsets():
+    # the OR of a node's rows' "above the lowest code" bitsets marks exactly the features that are
+    # at their lowest code on every row of the node
+    from groundup.ml.tree._levelwise import _constant_at_lowest
+
+    rng = np.random.default_rng(0)
+    n, p = 300, 70  # not a multiple of 64: padded words
+    X = np.where(rng.random((n, p)) < 0.9, 0.0, rng.integers(1, 5, (n, p)))
+    binning = bin_features(X)
+    bits = binning.above_lowest()
+    assert bits is not None and bits.dtype == np.uint64
+    order = rng.permutation(n)[:250]
+    seg_len = np.array([1, 9, 40, 200])
+    seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    got = _constant_at_lowest(bits, order, seg_start, p)
+    ref = np.array([(binning.codes[order[s : s + k]] == 0).all(axis=0) for s, k in zip(seg_start, seg_len)])
+    np.testing.assert_array_equal(got, ref)
+    assert bin_features(rng.normal(size=(50, 3))).above_lowest() is None  # dense data: no bitsets
+
+
+def test_levelwise_feature_order_is_a_uniform_random_order_of_the_open_features():
+    # _draw_order: a uniformly random ordered sample of each node's open features (rejection draws
+    # for nodes with many of them, sorted keys for the others); _complete_order keeps the drawn
+    # prefix and appends the other open features, then the known constants
+    from groundup.ml.tree._levelwise import _complete_order, _draw_order
+
+    rng = np.random.default_rng(0)
+    m, p, width = 30_000, 8, 2
+    known = np.zeros((m, p), dtype=bool)
+    known[:, :2] = True  # 6 open features: rejection draws
+    known[:50, :5] = True  # 3 open features: sorted keys
+    n_open = p - known.sum(axis=1)
+    perm, drawn = _draw_order(rng, known, n_open, width)
+    assert np.all(drawn[:50] == p) and np.all(drawn[50:] == width)
+    pre = perm[50:, :width]
+    assert np.all(pre >= 2) and np.all(pre[:, 0] != pre[:, 1])
+    # each ordered pair of distinct open features (30 of them) equally likely: counts within
+    # 5 standard deviations of the binomial mean
+    pairs = np.bincount((pre[:, 0] - 2) * 6 + pre[:, 1] - 2, minlength=36).reshape(6, 6)
+    expect = (m - 50) / 30
+    assert np.all(np.diag(pairs) == 0)
+    off = pairs[~np.eye(6, dtype=bool)]
+    assert np.all(np.abs(off - expect) < 5 * np.sqrt(expect * (1 - 1 / 30)))
+    # complete orders: permutations, open features first, the drawn prefix kept
+    np.testing.assert_array_equal(np.sort(perm[:50], axis=1), np.broadcast_to(np.arange(p), (50, p)))
+    assert np.all(perm[:50, :3] >= 5)
+    rows = np.arange(50, 60)
+    prefix = perm[rows, :width].copy()
+    _complete_order(rng, known, perm, drawn, rows)
+    np.testing.assert_array_equal(perm[rows, :width], prefix)
+    np.testing.assert_array_equal(np.sort(perm[rows], axis=1), np.broadcast_to(np.arange(p), (10, p)))
+    assert np.all(perm[rows, :6] >= 2) and np.all(drawn[rows] == p)
 
 
 @pytest.mark.parametrize("splitter", ["best", "hist"])

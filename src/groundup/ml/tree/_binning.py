@@ -34,6 +34,7 @@ class Binning:
     edges: list
     n_bins_feature: np.ndarray
     _columns: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _above_lowest: tuple | None = field(default=None, repr=False, compare=False)
 
     def columns(self) -> np.ndarray:
         """The codes column by column, ``columns()[j, i] == codes[i, j]`` (made once, then kept):
@@ -42,6 +43,24 @@ class Binning:
         if self._columns is None:
             self._columns = np.ascontiguousarray(self.codes.T)
         return self._columns
+
+    def above_lowest(self) -> np.ndarray | None:
+        """Per row, the features whose code is above the feature's lowest (``codes[i, j] > 0``) as a
+        bitset (64 features a ``uint64`` word, in ``np.packbits`` order), when most codes are the
+        lowest (sparse data such as pixels); ``None`` otherwise (made once, then kept). OR-ed over a
+        node's rows, a zero bit marks a feature that is constant (at its lowest value) in the node."""
+        if self._above_lowest is None:
+            above = self.codes != 0
+            bits = None
+            if above.mean() <= 0.5:
+                # padded to whole 64-bit words: a node's OR runs over words, not bytes
+                packed = np.packbits(above, axis=1)
+                n_words = -(-packed.shape[1] // 8)
+                bits = np.zeros((len(packed), 8 * n_words), dtype=np.uint8)
+                bits[:, : packed.shape[1]] = packed
+                bits = bits.view(np.uint64)
+            self._above_lowest = (bits,)
+        return self._above_lowest[0]
 
     @property
     def missing_code(self) -> int:

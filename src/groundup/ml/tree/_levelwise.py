@@ -7,8 +7,10 @@ grown one *level* at a time instead, with the same result:
 
 * the rows of the level's nodes sit in one array, grouped node after node (``seg_start``);
 * each node gets its candidate features (all, or ``max_features`` random non-constant ones,
-  drawn lazily: constancy is checked on a few columns at a time, never on all features; a feature
-  found constant in a node is never checked again in its subtree);
+  drawn lazily: constancy is checked on a few columns at a time, never on all features, and the
+  random order itself is drawn only that far, by rejection; a feature found constant in a node is
+  never checked again in its subtree; on sparse codes, such as pixels, the features at their
+  lowest code on all of a node's rows are known constant from per-row bitsets, without a scan);
 * **best** splits: per candidate column, one ``argsort`` of ``node·n_bins + code`` sorts every
   node's rows at once; the statistics summed per (node, code) group by one ``bincount`` and a
   running sum over groups, minus each node's starting offset, give every node's left-child
@@ -43,7 +45,7 @@ def _segment_reduce(fn, values, seg_start):
     return fn.reduceat(values, seg_start, axis=0)
 
 
-def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
+def _node_min_max(columns, order, seg_start, cols, out=None):
     """Smallest and largest code per node of the per-node columns ``cols`` (m, w); ``columns`` is
     the binning's column-major codes (a node's rows, in increasing order, read each column forwards).
     ``out`` (w, len(order)), optional, receives the codes read (column ``j`` of every row's node)."""
@@ -53,8 +55,10 @@ def _node_min_max(columns, order, seg_start, row_node, cols, out=None):
     hi = np.empty((m, w), dtype=columns.dtype)
     step = max(1, _CHUNK_ELEMENTS // max(1, len(order)))
     flat = columns.ravel()
+    seg_len = np.diff(np.append(seg_start, len(order)))
     for j in range(0, w, step):
-        idx = (cols[:, j : j + step].T * n_total).take(row_node, axis=1)  # column starts, per row
+        # column starts, per row (np.repeat by segment is several times faster than a take)
+        idx = np.repeat(cols[:, j : j + step].T * n_total, seg_len, axis=1)
         idx += order[None, :]
         sub = flat.take(idx) if out is None else flat.take(idx, out=out[j : j + step], mode="clip")
         lo[:, j : j + step] = np.minimum.reduceat(sub, seg_start, axis=1).T
@@ -74,9 +78,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     the constant ones (the chunk sizes change the work, never the result).
 
     ``known`` (m, p), optional: features already known to be constant in each node (constant in an
-    ancestor, hence in every descendant). They are never scanned (they go to the end of the
-    node's random order; the non-constant features keep their order, so the candidates are the
-    same), and the features found constant here are added to it in place.
+    ancestor, hence in every descendant). They are never scanned (the node's random order lists
+    its open features first, see :func:`_draw_order`, which draws only as much of the order as
+    the scan reads), and the features found constant here are added to it in place.
 
     ``want_codes``: also return the (q, n) codes of the rows in their node's candidates
     (``codes[order[i], feats[node(i), k]]`` for row ``i`` of the level, 0 for a candidate that is
@@ -85,46 +89,55 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     """
     codes = b.binning.codes
     columns = b.binning.columns()
-    row_node = np.repeat(np.arange(m), seg_len)
     if b.max_features >= p and b.splitter != "random":
         feats = np.broadcast_to(np.arange(p), (m, p))
-        lo, hi = _node_min_max(columns, order, seg_start, row_node, np.ascontiguousarray(feats))
+        lo, hi = _node_min_max(columns, order, seg_start, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
-    # a random order of the features per node (Fisher-Yates per row)
-    perm = b.rng.permuted(np.broadcast_to(np.arange(p, dtype=np.intp), (m, p)), axis=1)
-    n_open = np.full(m, p)
-    if known is not None:
-        # known constants last, the others in their random order
-        kc = np.take_along_axis(known, perm, axis=1)
-        n_open = p - kc.sum(axis=1)
-        rank = np.arange(p)[None, :] + p * kc
-        rank = rank.astype(np.uint16) if 2 * p <= 1 << 16 else rank
-        perm = np.take_along_axis(perm, np.argsort(rank, axis=1, kind="stable"), axis=1)
+    if known is None:
+        known = np.zeros((m, p), dtype=bool)
+        keep_known = False
+    else:
+        keep_known = True
+    bits = b.binning.above_lowest()
+    if bits is not None:
+        # sparse data: features at their lowest code on every row of a node are constant there
+        # (an exact test, far cheaper than scanning them: 1 bit per feature and row)
+        known |= _constant_at_lowest(bits, order, seg_start, p)
+    n_open = p - known.sum(axis=1)
+    rate = getattr(b, "_nonconstant_rate", 1.0)
+    # a random order of each node's open features (known constants after them), drawn only as far
+    # as the scan below is expected to read; ``drawn[i]`` says how far node i's order is drawn
+    perm, drawn = _draw_order(b.rng, known, n_open, 2 * (int(np.ceil(q / max(rate, 0.02))) + 2) + 16)
     lo = np.zeros((m, p), dtype=codes.dtype)
     hi = np.zeros((m, p), dtype=codes.dtype)
-    # known constants count as scanned (lo == hi == 0)
-    scanned = np.arange(p)[None, :] >= n_open[:, None]
+    # known constants count as scanned (lo == hi == 0); they sit at positions >= n_open of a
+    # completely drawn order
+    scanned = (np.arange(p)[None, :] >= n_open[:, None]) & (drawn == p)[:, None]
     active = np.flatnonzero(n_open > 0)
     # first chunk: enough columns for q non-constant ones at the rate seen on the previous level;
     # the next ones: enough for the largest shortfall left at the rate seen on this level
-    rate = getattr(b, "_nonconstant_rate", 1.0)
     pos, width = 0, int(np.ceil(q / max(rate, 0.02))) + 2
     first = None
     blocks = []  # per scan round: (its nodes' local index or -1, first column, stop, local row starts, codes)
     while len(active) and pos < p:
         stop = min(p, pos + width)
+        more = active[drawn[active] < stop]
+        if len(more):  # these nodes' orders are read further than drawn: draw them completely
+            _complete_order(b.rng, known, perm, drawn, more)
+            scanned[more] |= np.arange(p)[None, :] >= n_open[more, None]
         if len(active) == m:
-            o, ss, rn = order, seg_start, row_node
+            o, ss = order, seg_start
         else:
-            keep = np.repeat(np.isin(np.arange(m), active), seg_len)
+            keep = np.zeros(m, dtype=bool)
+            keep[active] = True
+            keep = np.repeat(keep, seg_len)
             o = order[keep]
             ln = seg_len[active]
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
-            rn = np.repeat(np.arange(len(active)), ln)
         cols = np.ascontiguousarray(perm[active, pos:stop])
         block = np.empty((stop - pos, len(o)), dtype=codes.dtype) if want_codes else None
-        a_lo, a_hi = _node_min_max(columns, o, ss, rn, cols, block)
+        a_lo, a_hi = _node_min_max(columns, o, ss, cols, block)
         if want_codes:
             loc = np.full(m, -1)
             loc[active] = np.arange(len(active))
@@ -145,8 +158,9 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     W = min(p, max(pos, q))
     lo, hi, scanned, perm = lo[:, :W], hi[:, :W], scanned[:, :W], perm[:, :W]
     constant = scanned & (lo == hi)
-    if known is not None:
-        np.put_along_axis(known, perm, constant | np.take_along_axis(known, perm, axis=1), axis=1)
+    if keep_known:
+        i, j = np.nonzero(constant)
+        known[i, perm[i, j]] = True
     # per node: the non-constant features in the random order, then the rest (scanned constant
     # ones first; unscanned columns only ever follow q non-constant ones)
     rank = np.arange(W)[None, :] + W * ~(scanned & (lo != hi)) + W * ~scanned
@@ -158,6 +172,74 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     if not want_codes:
         return feats, lo != hi, lo, hi
     return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
+
+
+def _constant_at_lowest(bits, order, seg_start, p):
+    """(m, p) mask of the features whose code is 0 (the lowest) on every row of a node: the OR of
+    the node's rows' :meth:`Binning.above_lowest` bitsets, unpacked and negated."""
+    above = np.bitwise_or.reduceat(bits.take(order, axis=0), seg_start, axis=0)
+    return ~np.unpackbits(above.view(np.uint8), axis=1, count=p).view(bool)
+
+
+def _draw_order(rng, known, n_open, width):
+    """Per node (row of ``known``, the (m, p) mask of features known to be constant there), the
+    start of a uniformly random order of its open features: returns ``perm`` (m, p) and ``drawn``
+    (m,), with ``perm[i, :drawn[i]]`` drawn (``drawn[i] >= min(width, n_open[i])``; a completely drawn
+    order, ``drawn[i] == p``, lists the known constants after the open features).
+
+    Nodes with many open features use rejection: iid uniform draws over all ``p`` features, keeping
+    the first occurrence of each open one — a uniformly random ordered sample without replacement
+    of the open features, O(width) work per node instead of O(p). The others (and the few whose
+    draws fell short) get the complete order from sorted random keys (:func:`_complete_order`).
+    """
+    m, p = known.shape
+    width = min(width, p)
+    perm = np.zeros((m, p), dtype=np.intp)
+    drawn = np.zeros(m, dtype=np.intp)
+    rej = np.flatnonzero(n_open >= 2 * width)
+    if len(rej):
+        # enough draws for `width` distinct open features at the median node's acceptance rate
+        D = int(np.ceil(1.3 * width * p / np.median(n_open[rej]))) + 16
+        F = rng.integers(0, p, (len(rej), D))
+        # first occurrence of each feature in a node's draws: sort (feature, draw position)
+        key = F * D + np.arange(D)[None, :]
+        key.sort(axis=1)
+        fs = key // D
+        first = np.ones(key.shape, dtype=bool)
+        np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
+        keep = np.zeros(key.shape, dtype=bool)
+        r = np.broadcast_to(np.arange(len(rej))[:, None], key.shape)
+        keep[r[first], (key % D)[first]] = True
+        keep &= ~take2d(known, rej[:, None], F)
+        rank = np.cumsum(keep, axis=1) - 1
+        keep &= rank < width
+        i, j = np.nonzero(keep)
+        perm[rej[i], rank[i, j]] = F[i, j]
+        drawn[rej] = width
+        short = rej[keep.sum(axis=1) < width]  # unlucky draws: complete order instead
+        drawn[short] = 0
+    _complete_order(rng, known, perm, drawn, np.flatnonzero(drawn < width))
+    return perm, drawn
+
+
+def _complete_order(rng, known, perm, drawn, rows):
+    """Complete the random orders of ``rows`` in place: after the drawn prefix ``perm[i, :drawn[i]]``,
+    the node's other open features in a uniformly random order (ascending iid uniform keys), then
+    its known constants; ``drawn[rows] = p``."""
+    if len(rows) == 0:
+        return
+    p = known.shape[1]
+    keys = rng.random((len(rows), p))
+    keys += known[rows]  # known constants after every open feature
+    d = int(drawn[rows].max())
+    if d:
+        # the drawn prefix first, in its order
+        j = np.arange(d)[None, :]
+        i = np.broadcast_to(np.arange(len(rows))[:, None], (len(rows), d))
+        have = j < drawn[rows][:, None]
+        keys[i[have], perm[rows][:, :d][have]] = np.broadcast_to(j - d - 1.0, i.shape)[have]  # < 0, ascending
+    perm[rows] = np.argsort(keys, axis=1)
+    drawn[rows] = p
 
 
 def _scanned_codes(blocks, take, valid, seg_start, seg_len):
@@ -179,8 +261,7 @@ def _scanned_codes(blocks, take, valid, seg_start, seg_len):
         i, k = np.nonzero(valid & (rnd == r))
         start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
     start -= seg_start[:, None]
-    row_node = np.repeat(np.arange(m), seg_len)
-    idx = start.T.take(row_node, axis=1)
+    idx = np.repeat(start.T, seg_len, axis=1)
     idx += np.arange(n)[None, :]
     return buf.take(idx)
 
@@ -329,7 +410,8 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 _RADIX_ROWS = 8192  # rows per chunk of nodes (the (q, rows) temporaries stay within the caches)
 # a node with at least this many rows per (code, class) cell is searched through histograms: the
 # class weights per (feature, code) from one bincount, instead of sorting its rows per feature
-_HIST_ROWS_PER_CELL = 0.25
+# (measured crossover on MNIST forest levels: ~400 rows for 256 codes and 10 classes)
+_HIST_ROWS_PER_CELL = 0.16
 _HIST_ELEMENTS = 1 << 21  # (candidate, node, code, class) cells per histogram chunk
 
 
@@ -371,7 +453,8 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
 
         score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
 
-    so the score equals the reference's bit for bit.
+    so the score equals the reference's bit for bit. Returns what :func:`_best_sorted` returns and
+    whether each row of the level goes left at its node's best cut.
     """
     m, q = feats.shape
     C = totals.shape[1] - 1
@@ -380,7 +463,7 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     best = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
     row_node = np.repeat(np.arange(m), seg_len)
     if cand_codes is None:
-        idx = (feats.T * n_total).take(row_node, axis=1)
+        idx = np.repeat(feats.T * n_total, seg_len, axis=1)
         idx += order[None, :]
         cand_codes = cols.ravel().take(idx)
     big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
@@ -404,17 +487,24 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     L = np.zeros((m, C + 1))
     L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
     L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
-    return has, best_feat, best_bin, thr, L
+    return has, best_feat, best_bin, thr, L, go_left
 
 
 def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
-    """Best Gini cut of large nodes from class histograms: per (candidate, node, code, class) the
-    weight ``H`` of the node's rows with that code and class (one ``bincount``), and per
-    (candidate, node, code) their number ``N``. A cut after code ``t`` sends codes ``<= t`` left:
-    ``L_c(t) = Σ_{code <= t} H`` (a running sum over codes), ``w_L = Σ_c L_c``, ``n_L = Σ_{code <= t} N``.
-    It is a cut between distinct values when code ``t`` occurs in the node (``N > 0``) and rows remain
-    on the right. Ties go to the smallest ``n_L`` (the earliest sorted position), then the earliest
-    candidate, as in the sorted finder. Returns (score, feature, code, next code) per node."""
+    """Best Gini cut of large nodes from class histograms: per (candidate, node, class, code) the
+    weight ``H`` of the node's rows with that class and code (one ``bincount``; codes on the last
+    axis, so the running sums over codes read contiguous memory). A cut after code ``t`` sends codes
+    ``<= t`` left: ``L_c(t) = Σ_{code <= t} H``, ``w_L = Σ_c L_c``, and it scores
+
+        Σ_c L_c²/w_L + (Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²)/w_R     (T_c the node's class weights).
+
+    It is a cut between distinct values when code ``t`` occurs in the node and weight remains on
+    the right (every row of a level has weight >= 1, so "occurs" is ``Σ_c H > 0``); with
+    ``min_samples_leaf > 1`` the row counts per code come from a second ``bincount``. Ties go to the
+    smallest ``n_L`` (the earliest sorted position), then the earliest candidate, as in the sorted
+    finder: within a candidate that is its first best code; across tied candidates ``n_L`` is
+    counted from the node's rows (ties are rare). Returns (score, feature, code, next code) per node.
+    """
     m, q = feats.shape
     nb = b.binning.n_bins
     C = totals.shape[1] - 1
@@ -427,27 +517,41 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         z = min(m, a + per)
         mc = z - a
         r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
+        nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        cell = cand_codes[:, r0:r1].astype(np.intp)  # the code, then its cell (candidate, node, code)
-        cell += ((np.arange(q) * mc)[:, None] + nl[None, :]) * nb
-        N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
-        cell *= C
-        cell += cls_lvl[r0:r1][None, :]
-        H = np.bincount(cell.ravel(), weights=np.tile(w_lvl[r0:r1].astype(np.float64), q),
-                        minlength=q * mc * nb * C).reshape(q, mc, nb, C)
-        np.cumsum(H, axis=2, out=H)  # L_c(t)
+        cell = np.empty((q, nc), dtype=np.intp)  # flat index of (candidate, node, class, code)
+        np.add((np.arange(q) * (mc * C * nb))[:, None], ((nl * C + cls_lvl[r0:r1]) * nb)[None, :], out=cell)
+        cell += cand_codes[:, r0:r1]
+        w = w_lvl[r0:r1]
+        size = q * mc * C * nb
+        if w.sum() <= 2 * nc:
+            # small integer weights (bootstrap counts): each row's cell repeated w times and counted,
+            # about twice as fast as a weighted count; exact integers either way
+            H = np.bincount(np.repeat(cell, w, axis=1).ravel(), minlength=size).reshape(q, mc, C, nb)
+        else:
+            H = np.bincount(cell.ravel(), weights=np.broadcast_to(w.astype(np.float64), (q, nc)).ravel(),
+                            minlength=size).reshape(q, mc, C, nb)
         T = T_all[a:z]
-        A = H.sum(axis=3)  # w_L
-        Q = np.einsum("kmtc,kmtc->kmt", H, H)  # Σ_c L_c²
-        P = np.einsum("kmtc,mc->kmt", H, T)  # Σ_c T_c L_c
+        Hs = H.sum(axis=2)  # weight per (candidate, node, code)
+        np.cumsum(H, axis=3, out=H)  # L_c(t)
+        A = np.cumsum(Hs, axis=2)  # w_L
+        P = np.einsum("kmct,mc->kmt", H, T)  # Σ_c T_c L_c
+        np.square(H, out=H)
+        Q = H.sum(axis=2)  # Σ_c L_c²
+        del H
         Wn = T.sum(axis=1)
         ST2 = np.einsum("mc,mc->m", T, T)
-        nL = np.cumsum(N, axis=2)
-        cut = N > 0
-        cut &= nL >= msl
-        cut &= (lens[None, :, None] - nL) >= max(msl, 1)
-        R = Wn[None, :, None] - A
+        R = Wn[:, None] - A  # w_R
+        cut = Hs > 0
+        cut &= R > 0
+        if msl > 1:
+            np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :], out=cell)  # (candidate, node, code)
+            cell += cand_codes[:, r0:r1]
+            N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
+            nL = np.cumsum(N, axis=2)
+            cut &= nL >= msl
+            cut &= (lens[None, :, None] - nL) >= msl
         if mwl > 0:
             cut &= (A >= mwl) & (R >= mwl)
         SR = ST2[None, :, None] - 2 * P
@@ -457,16 +561,27 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         score = Q / A
         score += SR / R
         score *= cut
-        top = score.max(axis=(0, 2))  # (mc,)
-        # ties: the smallest n_L, then the earliest candidate
-        tie = np.where(score == np.where(top > 0, top, -1.0)[None, :, None],
-                       nL * q + np.arange(q)[:, None, None], np.iinfo(np.intp).max)
-        flat = tie.transpose(1, 0, 2).reshape(mc, q * nb)
-        w = np.argmin(flat, axis=1)
-        k, t = w // nb, w % nb
-        r = np.arange(mc)
-        later = (N[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
+        tk = np.argmax(score, axis=2)  # each candidate's first best code (its smallest n_L)
+        vk = np.take_along_axis(score, tk[:, :, None], axis=2)[:, :, 0]
+        top = vk.max(axis=0)  # (mc,)
         ok = top > 0
+        tied = (vk == top[None, :]) & ok[None, :]
+        k = np.argmax(tied, axis=0)  # the earliest best candidate ...
+        multi = np.flatnonzero(tied.sum(axis=0) > 1)
+        if len(multi):
+            # ... unless a later one cuts at a smaller n_L: count n_L of every tied candidate
+            kk, nn = np.nonzero(tied[:, multi])
+            nn = multi[nn]
+            ln = lens[nn]
+            e = np.repeat(np.arange(len(nn)), ln)
+            pos = np.arange(len(e)) + np.repeat(seg_start[a + nn] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
+            n_left = np.bincount(e, weights=cand_codes[kk[e], pos] <= tk[kk, nn][e], minlength=len(nn))
+            low = np.full(mc, np.inf)
+            np.minimum.at(low, nn, n_left * q + kk)
+            k[multi] = (low[multi] % q).astype(np.intp)
+        r = np.arange(mc)
+        t = tk[k, r]
+        later = (Hs[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
         gn = np.arange(a, z)[ok]
         out[0][gn] = top[ok]
         out[1][gn] = feats[gn, k[ok]]
@@ -564,16 +679,26 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         score = Q / A
         score += SR / R
         score *= cut
-        top = np.maximum.reduceat(score, ls, axis=1).max(axis=0)  # (mc,)
+        seg_top = np.maximum.reduceat(score, ls, axis=1)  # (q, mc) best score per candidate and node
+        top = seg_top.max(axis=0)  # (mc,)
         if not (top > 0).any():
             continue
-        # ties: the earliest cut position in the node, then the earliest candidate column
-        kk, ii = np.nonzero(score == np.where(top > 0, top, -1.0).take(nl)[None, :])
-        node = nl.take(ii).astype(np.intp)
-        tie = pos.take(ii) * q + kk
+        # ties: the earliest cut position in the node, then the earliest candidate column. Only
+        # the (candidate, node) pairs reaching the node's best are searched for their first best
+        # cut: the node's rows of that candidate, not the whole (q, nc) score.
+        kk, node = np.nonzero((seg_top == top[None, :]) & (top > 0)[None, :])
+        ln = lens[node]
+        e = np.repeat(np.arange(len(kk)), ln)
+        col = np.arange(len(e)) + np.repeat(ls[node] - (np.cumsum(ln) - ln), ln)  # the pair's rows
+        hit = np.flatnonzero(score[kk[e], col] == top[node][e])
+        pair = e[hit]
+        lead = np.ones(len(hit), dtype=bool)
+        lead[1:] = pair[1:] != pair[:-1]  # rows ascend within a pair: its first hit
+        ii = col[hit[lead]]  # one per pair
+        tie = (ii - ls[node]) * q + kk
         low = np.full(mc, np.iinfo(np.intp).max)
         np.minimum.at(low, node, tie)
-        first = tie == low.take(node)
+        first = tie == low[node]
         kk, ii, node = kk[first], ii[first], node[first]
         gn = a + node
         best_val[gn] = top.take(node)
@@ -641,7 +766,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
         else:
             feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
         if radix:
-            has, f, bins, thr, L = _best_radix(b, order, seg_start, seg_len, feats, totals,
+            has, f, bins, thr, L, go_left_all = _best_radix(b, order, seg_start, seg_len, feats, totals,
                                                cls_all.take(order), w_all.take(order), cand_codes)
         elif b.splitter == "random":
             has, f, bins, thr, L = _best_random(b, order, row_node, feats, valid, c_lo, c_hi, totals, stats)
@@ -661,7 +786,10 @@ def build_levelwise(b, stats, rows, want_rows=True):
         split_rows = np.repeat(has, seg_len)
         sel = np.flatnonzero(split_rows)
         order, row_node = order[sel], row_node[sel]
-        go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
+        if radix:  # the finder already sent each row left or right
+            go_left = go_left_all[sel]
+        else:
+            go_left = take2d(codes, order, f[row_node]) <= bins[row_node]
         s_idx = np.flatnonzero(has)
         rank = np.full(m, -1)
         rank[s_idx] = np.arange(len(s_idx))
