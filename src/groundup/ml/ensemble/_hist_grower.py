@@ -254,7 +254,7 @@ def _scan_features(mask, k, cells, args, widths):
     return groups
 
 
-def _best_cut_dense(count, H, G, offsets, total, allowed, min_samples_leaf, min_child_weight, l2,
+def _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf, min_child_weight, l2,
                     check_hessian):
     """:func:`best_cut` on the full ``(feature, bin)`` grid, for few features (no pruning to gain):
     the ragged histograms are spread on a ``(q, W)`` grid, ``W`` the widest feature, zeros in the
@@ -266,11 +266,12 @@ def _best_cut_dense(count, H, G, offsets, total, allowed, min_samples_leaf, min_
     packed scan never reads. Cuts with every row on one side (``count_L`` 0 or ``n``) are not
     cuts."""
     q = len(offsets) - 1
-    widths = np.diff(offsets)
-    W = int(widths.max())
-    if (widths == W).all():
+    if offsets[-1] == q * nb:  # every feature fills all nb bins (no feature is wider)
+        W = nb
         grid = [a.reshape(q, W) for a in (count, H, G)]
     else:
+        widths = np.diff(offsets)
+        W = int(widths.max())
         feature = np.repeat(np.arange(q), widths)
         cell = feature * W + (np.arange(offsets[-1]) - offsets[feature])
         grid = []
@@ -323,7 +324,7 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         offsets, cell_feature, nb = layout
         q = len(offsets) - 1
     if q <= _DENSE_SCAN:
-        return _best_cut_dense(count, H, G, offsets, total, allowed, min_samples_leaf, min_child_weight, l2,
+        return _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf, min_child_weight, l2,
                                check_hessian)
     cell = np.flatnonzero(count > 0)  # the non-empty bins, feature-major
     f_cell = cell // nb if cell_feature is None else cell_feature[cell]
