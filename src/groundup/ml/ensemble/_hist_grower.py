@@ -301,7 +301,8 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
 
     ``allowed`` (boolean mask over the local features, or None) restricts the features.
     ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
-    (and positive): then the count rule implies the hessian rule.
+    (and positive): then the count rule implies the hessian rule. Up to ``_DENSE_SCAN`` features,
+    every cut of the full grid is scored at once (:func:`_best_cut_dense`); for more, as follows.
 
     **Pruning** (exact): each feature's scores have an upper bound from its blocks of 16 bins
     (:func:`_bounds`, Cauchy-Schwarz). The ``_PRUNE_FIRST`` features of largest bound are scanned
