@@ -161,14 +161,16 @@ def test_cut_scan_on_ragged_histograms_equals_the_plain_scan(q):
     np.testing.assert_allclose(found[0], score, rtol=1e-12)
 
 
+@pytest.mark.parametrize("gil_free", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_node_histograms_equal_plain_sums(sparse):
+def test_node_histograms_equal_plain_sums(sparse, gil_free):
     # count, H = Σh, G = Σg per (feature, bin) of a node's rows (H and G summed together by
     # np.add.at on h + i·g) against one bincount per feature, at the root (every row) and for a
     # subset of rows
     X, _ = _data(sparse)
     data = _hist_grower.HistData(bin_features(X, 255))
     assert data.sparse == sparse
+    data.gil_free = gil_free  # sparse sums by np.bincount instead of np.add.at
     rng = np.random.default_rng(1)
     g, h = rng.normal(size=data.n), rng.uniform(0.05, 0.25, data.n)
     gh = data.pack(g, h)
