@@ -148,7 +148,8 @@ def test_cut_scan_on_ragged_histograms_equals_the_plain_scan(q):
     G = count * rng.normal(size=(q, nb))
     H *= H[0].sum() / H.sum(axis=1, keepdims=True)
     nonempty = count > 0
-    G += (G[0].sum() - G.sum(axis=1, keepdims=True)) * nonempty / nonempty.sum(axis=1, keepdims=True)
+    G += (G[0].sum() - G.sum(axis=1, keepdims=True)) * nonempty / nonempty.sum(axis=1,
+                                                                               keepdims=True)
     total = np.array([n, H[0].sum(), G[0].sum()])
     inside = np.arange(nb) < widths[:, None]
     residue = np.where(count == 0, 1e-17, 0.0)

@@ -116,8 +116,8 @@ class HistData:
 
     def histogram(self, rows, g, h, gh, root=False, entries=None):
         """``(count, H, G)`` per (feature, bin), each flat in the ragged layout, of the rows
-        ``rows``. ``gh``: :meth:`pack` of ``g, h``; ``entries``: :meth:`entry_stats` of ``gh`` if known
-        (sparse data)."""
+        ``rows``. ``gh``: :meth:`pack` of ``g, h``; ``entries``: :meth:`entry_stats` of ``gh`` if
+        known (sparse data)."""
         size = self.size
         if self.sparse:
             if root:
@@ -261,8 +261,8 @@ def _scan_features(mask, k, cells, args, widths):
     return groups
 
 
-def _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf, min_child_weight, l2,
-                    check_hessian):
+def _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf, min_child_weight,
+                    l2, check_hessian):
     """:func:`best_cut` on the full ``(feature, bin)`` grid, for few features (no pruning to gain):
     the ragged histograms are spread on a ``(q, W)`` grid, ``W`` the widest feature, zeros in the
     missing bins; a few whole-grid passes beat gathering the non-empty bins for a handful of rows.
@@ -332,8 +332,8 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         offsets, cell_feature, nb = layout
         q = len(offsets) - 1
     if q <= _DENSE_SCAN:
-        return _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf, min_child_weight, l2,
-                               check_hessian)
+        return _best_cut_dense(count, H, G, offsets, nb, total, allowed, min_samples_leaf,
+                               min_child_weight, l2, check_hessian)
     cell = np.flatnonzero(count > 0)  # the non-empty bins, feature-major
     f_cell = cell // nb if cell_feature is None else cell_feature[cell]
     k = np.bincount(f_cell, minlength=q)  # non-empty bins per feature
