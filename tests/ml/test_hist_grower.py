@@ -77,11 +77,14 @@ def _plain_best_cut(hist, total, msl, mcw):
     return best
 
 
+@pytest.mark.parametrize("q", [40, 12])  # 40: the packed scan; 12 (≤ _DENSE_SCAN): the full grid
 @pytest.mark.parametrize("density", [0.02, 0.2, 1.0])
-def test_packed_cut_scan_equals_the_plain_scan(density):
-    # the packed scan (non-empty bins only, rows of 8/32/128/all bins) against a loop over cuts
+def test_packed_cut_scan_equals_the_plain_scan(density, q):
+    # the packed scan (non-empty bins only, rows of 8/32/128/all bins) and the full-grid scan
+    # against a loop over cuts
+    assert (q <= _hist_grower._DENSE_SCAN) == (q == 12)
     rng = np.random.default_rng(int(density * 100))
-    q, nb, n = 40, 64, 400
+    nb, n = 64, 400
     count = np.zeros((q, nb), dtype=np.int64)
     for j in range(q):
         k = 2 + int(density * nb * rng.random())
@@ -129,3 +132,62 @@ def test_class_trees_grown_in_threads_equal_the_serial_ones(monkeypatch):
         np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
         np.testing.assert_array_equal(a.value, b.value)
     np.testing.assert_array_equal(threaded.decision_function(X), serial.decision_function(X))
+
+
+@pytest.mark.parametrize("q", [40, 12])
+def test_cut_scan_on_ragged_histograms_equals_the_plain_scan(q):
+    # features of different widths (bins 0 … max code) laid end to end, as HistData stores them;
+    # rounding residues in empty bins (left by sibling subtraction) must not move the cut
+    rng = np.random.default_rng(q)
+    nb, n = 64, 500
+    widths = rng.integers(2, nb + 1, q)
+    count = np.zeros((q, nb), dtype=np.int64)
+    for j in range(q):
+        np.add.at(count[j], rng.integers(0, widths[j], n), 1)
+    H = count * rng.uniform(0.1, 0.3, size=(q, nb))
+    G = count * rng.normal(size=(q, nb))
+    H *= H[0].sum() / H.sum(axis=1, keepdims=True)
+    nonempty = count > 0
+    G += (G[0].sum() - G.sum(axis=1, keepdims=True)) * nonempty / nonempty.sum(axis=1,
+                                                                               keepdims=True)
+    total = np.array([n, H[0].sum(), G[0].sum()])
+    inside = np.arange(nb) < widths[:, None]
+    residue = np.where(count == 0, 1e-17, 0.0)
+    flat = [count[inside], (H + residue)[inside], (G - residue)[inside]]
+    offsets = np.concatenate([[0], np.cumsum(widths)])
+    layout = (offsets, np.repeat(np.arange(q), widths), nb)
+    found = _hist_grower.best_cut(flat, total, None, 20, 1e-3, 0.0, layout=layout)
+    score, j, b = _plain_best_cut([count, H, G], total, 20, 1e-3)
+    assert found is not None and (found[1], found[2]) == (j, b)
+    np.testing.assert_allclose(found[0], score, rtol=1e-12)
+
+
+@pytest.mark.parametrize("gil_free", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_node_histograms_equal_plain_sums(sparse, gil_free):
+    # count, H = Σh, G = Σg per (feature, bin) of a node's rows (H and G summed together by
+    # np.add.at on h + i·g) against one bincount per feature, at the root (every row) and for a
+    # subset of rows
+    X, _ = _data(sparse)
+    data = _hist_grower.HistData(bin_features(X, 255))
+    assert data.sparse == sparse
+    data.gil_free = gil_free  # sparse sums by np.bincount instead of np.add.at
+    rng = np.random.default_rng(1)
+    g, h = rng.normal(size=data.n), rng.uniform(0.05, 0.25, data.n)
+    gh = data.pack(g, h)
+    offsets = data.layout[0]
+    subset = np.sort(rng.choice(data.n, 300, replace=False))
+    for rows, root in ((np.arange(data.n), True), (subset, False)):
+        entries = data.entry_stats(gh) if root else None
+        count, H, G = data.histogram(rows, g, h, gh, root=root, entries=entries)
+        for j, f in enumerate(data.features):
+            codes = data.binning.codes[rows, f]
+            width = offsets[j + 1] - offsets[j]
+            cells = slice(offsets[j], offsets[j + 1])
+            np.testing.assert_array_equal(count[cells], np.bincount(codes, minlength=width))
+            for stat, v in ((H, h), (G, g)):
+                plain = np.bincount(codes, v[rows], minlength=width)
+                if sparse:  # the default bin is the node's total minus the other bins
+                    np.testing.assert_allclose(stat[cells], plain, rtol=1e-12, atol=1e-12)
+                else:  # the same additions in the same order: bitwise equal
+                    np.testing.assert_array_equal(stat[cells], plain)

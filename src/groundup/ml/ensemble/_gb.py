@@ -469,6 +469,9 @@ class BaseHistGradientBoosting(_BoostingCommon):
         hist_data = HistData(binning) if own_grower else None
         n_threads = _n_threads() if own_grower and K > 1 else 1
         pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        if pool is not None:
+            # the K trees share the GIL: prefer the kernels that release it
+            hist_data.gil_free = True
         try:
             for _ in range(self.max_iter):
                 rows = None
