@@ -93,7 +93,7 @@ def _layer_case(make_gu, make_torch, shape, target=False):
     def torch_case(args):
         import torch
 
-            rng = np.random.default_rng(0)
+        rng = np.random.default_rng(0)
         x = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
         y = torch.from_numpy(rng.integers(0, shape[1], shape[0]))
         layer = make_torch()

@@ -13,6 +13,7 @@ from groundup import _threads
 from groundup.autograd import gradcheck
 from groundup.errors import DTypeError, GradError, ShapeError
 from groundup.ops import conv as C
+from groundup.ops import _gemm
 
 # ----------------------------------------------------------------------------- references
 
@@ -85,12 +86,14 @@ RNG = np.random.default_rng(20240601)
 def conv_path(request, monkeypatch):
     """Run every test through each conv2d path: the threshold on the output map size that picks
     the batch-major path is set so that it is always (or never) taken where it applies; the
-    threaded variants split even tiny batches over 3 threads."""
+    threaded variants split even tiny batches and GEMMs over 3 threads."""
     monkeypatch.setattr(C, "_BATCH_MAJOR_MIN_PIXELS",
                         10**12 if request.param.startswith("channel") else 0)
     if request.param.endswith("threads"):
         monkeypatch.setattr(_threads, "MIN_PARALLEL_ELEMENTS", 0)
         monkeypatch.setattr(_threads, "_num_threads", 3)
+        monkeypatch.setattr(_gemm, "MIN_SPLIT_MACS", 0)       # and split every GEMM in blocks
+        monkeypatch.setattr(_gemm, "BLOCK", 2)                # of 2 rows, columns or terms
     return request.param
 
 # (N, C, H, W, O, kernel, stride, padding, dilation, groups)

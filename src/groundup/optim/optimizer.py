@@ -380,7 +380,7 @@ class Optimizer:
             self._kernel(group, step, g[a:b], {k: v[a:b] for k, v in bufs.items()}, out[a:b],
                          fresh=fresh)
 
-        parallel_for(g.size, update, g.size * (2 + len(bufs)))
+        parallel_for(g.size, update, g.size)       # split from ~260k parameters up
         if fresh:
             for key in self._lazy_state:
                 if key in names:
