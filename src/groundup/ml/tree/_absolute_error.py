@@ -126,8 +126,10 @@ def prefix_absolute_errors(order, y, w):
     by_rank[1, :m] = (w * y)[by_y]
     by_rank[2, :m] = y[by_y]
     by_rank[2, m:] = y[by_y[-1]]
-    if np.all(w == 1.0):
-        ae, median = _prefix_core_unit(R, by_rank[1], by_rank[2], m)
+    unit = bool(np.all(w == 1.0))
+    if unit or _integer_weights(w):  # exact integer weight sums: the order-statistic search
+        ae, median, _, _ = _prefix_core_unit_pair(R, by_rank[1], by_rank[2], m,
+                                                  None if unit else by_rank[0])
     else:
         ae, median = _prefix_core(R, by_rank[0], by_rank[1], by_rank[2], m)
     return ae[:, :m], median[:, :m]
@@ -208,81 +210,14 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
     return ae, median
 
 
-def _prefix_core_unit(R, wy_rank, y_rank, m):
-    """:func:`_prefix_core` when every row weighs 1: the same numbers, about half the work.
-
-    With unit weights every weight sum is an exact integer, so the search needs no weights: the
-    prefix of ``k`` rows has ``W = k``, and the Fenwick search for ``W/2`` ends on the rank of its
-    order statistic ``t = ⌊k/2⌋`` (0-based; for odd ``k`` the half-integer target never equals a
-    block weight; for even ``k`` it always meets one, so the median is the mean of order
-    statistics ``t - 1`` and ``t``). Both are found by descending the same wavelet layout by row
-    counts (go right when the statistic's index ``≥`` the rows of the left half). The search
-    passes exactly the blocks of the set bits of the final rank, so ``Σw`` of the passed blocks is
-    ``t`` and ``Σw·y`` is the sum of those blocks' running sums in insertion order, high bit
-    first — scikit-learn's additions, in its order."""
-    L, P = R.shape
-    B = max(1, int(P - 1).bit_length())
-    lane = np.arange(L)[:, None]
-    row_base = lane * P
-    tab_base = row_base if wy_rank.ndim == 2 else 0
-    wy_flat = np.ascontiguousarray(wy_rank).ravel()
-    M = int(np.max(m))
-    cumWY = np.cumsum(wy_flat.take(R[:, :M] + tab_base), axis=1)
-    k = np.arange(1, M + 1)
-    t = k // 2
-    z_base = lane * (P + 1)
-    # searcher A: order statistic t of every prefix; B: t - 1 of the even prefixes (k = 2, 4, ...)
-    cur = np.zeros((L, M), dtype=np.intp)  # ranks passed so far (only bits above the level are set)
-    count = np.broadcast_to(k, (L, M)).copy()
-    rem = np.broadcast_to(t, (L, M)).copy()
-    kb = k[1::2]
-    cur2 = np.zeros((L, len(kb)), dtype=np.intp)
-    count2 = np.broadcast_to(kb, (L, len(kb))).copy()
-    rem2 = np.broadcast_to(kb // 2 - 1, (L, len(kb))).copy()
-    acc_wy = np.zeros((L, M))
-    Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
-    upper = Rp
-    Rp_flat = Rp.ravel()
-    for b in range(B - 1, -1, -1):
-        bit = 1 << b
-        Z = np.zeros((L, P + 1), dtype=np.intp)
-        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
-        Zf = Z.ravel()
-        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        flat = lower + tab_base if wy_rank.ndim == 2 else lower
-        Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
-        s_base = lane * ((P // bit) * (bit + 1))
-        # rows of the prefix in the left half of its block (the block starts at position cur)
-        first = z_base + cur
-        c = Zf.take(first + count) - Zf.take(first)
-        move = rem >= c
-        acc_wy += Swy.take(s_base + (cur >> b) * (bit + 1) + c) * move
-        rem -= c * move
-        count = np.where(move, count - c, c)
-        cur += move * bit
-        first = z_base + cur2
-        c = Zf.take(first + count2) - Zf.take(first)
-        move = rem2 >= c
-        rem2 -= c * move
-        count2 = np.where(move, count2 - c, c)
-        cur2 += move * bit
-        upper = lower
-    y_flat = np.ascontiguousarray(y_rank).ravel()
-    median = y_flat.take(cur + tab_base)
-    median[:, 1::2] = (y_flat.take(cur2 + tab_base) + median[:, 1::2]) / 2
-    acc_w = t.astype(np.float64)
-    ae = (cumWY - acc_wy - median * (k - acc_w)) + (median * acc_w - acc_wy)
-    return ae, median
-
-
 def _integer_weights(w):
     """True when every weight is a whole number small enough for exact float sums."""
     return bool(np.all(w == np.floor(w)) and np.all(w >= 0) and w.sum() < 2.0**52)
 
 
 def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
-    """:func:`_prefix_core_unit` for each lane and its reversal (the right children's prefixes),
-    sharing one wavelet layout: the returned ``(ae, median, ae_rev, median_rev)`` (L, max m)
+    """:func:`_prefix_core` when the weights are integers (unit weights: ``w_rank`` None), for each
+    lane and its reversal (the right children's prefixes), sharing one wavelet layout: the returned ``(ae, median, ae_rev, median_rev)`` (L, max m)
     describe the first ``k + 1`` rows of lane ``l`` and of lane ``l`` read backwards from its row
     ``m - 1``.
 
@@ -293,6 +228,16 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
     the forward block's zeros minus those among its first ``2^(b+1) - hi``; and its running sums in
     reversed order start with the phantoms' ``+0.0``s, which leave the rows' sequential sums
     unchanged. Only the running sums are computed twice.
+
+    Unit weights: every weight sum is an exact integer, so the search needs no weights: the
+    prefix of ``k`` rows has ``W = k``, and the Fenwick search for ``W/2`` ends on the rank of its
+    order statistic ``t = ⌊k/2⌋`` (0-based; for odd ``k`` the half-integer target never equals a
+    block weight; for even ``k`` it always meets one, so the median is the mean of order
+    statistics ``t - 1`` and ``t``). Both are found by descending the wavelet layout by row
+    counts (go right when the statistic's index ``≥`` the rows of the left half). The search
+    passes exactly the blocks of the set bits of the final rank, so ``Σw`` of the passed blocks is
+    ``t`` and ``Σw·y`` is the sum of those blocks' running sums in insertion order, high bit
+    first — scikit-learn's additions, in its order.
 
     ``w_rank`` (integer weights by rank, e.g. a forest's bootstrap counts): weight sums are still
     exact integers in any order, so the search for ``W/2`` is one for the weighted order
