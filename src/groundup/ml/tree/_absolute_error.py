@@ -135,6 +135,19 @@ def prefix_absolute_errors(order, y, w):
     return ae[:, :m], median[:, :m]
 
 
+def _wavelet_level(Rp, upper, b, row_base, tab_base):
+    """Level ``b`` of the lanes' wavelet layout (ranks ``Rp`` (L, P), grouped by their bits above
+    ``b``, each block in position order), from the level above, ``upper``. Returns ``Zf``: the
+    flattened (L, P + 1) running counts of the rows of ``upper`` whose rank has bit ``b`` clear
+    (the left-half counts); ``lower``: this level's layout; ``flat``: its indices into the rank
+    tables (``tab_base`` is 0 for tables shared by every lane)."""
+    L, P = Rp.shape
+    Z = np.zeros((L, P + 1), dtype=np.intp)
+    np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
+    lower = Rp.ravel().take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
+    return Z.ravel(), lower, lower + tab_base
+
+
 def _prefix_core(R, w_rank, wy_rank, y_rank, m):
     """:func:`prefix_absolute_errors` on lanes of their own rows: ``R`` (L, P) the rank of the row
     at each position (a power of two ``P``; lane ``l`` has ``m[l]`` rows, then phantom ranks
@@ -162,16 +175,10 @@ def _prefix_core(R, w_rank, wy_rank, y_rank, m):
     prev_count = np.zeros((L, M), dtype=np.intp)
     prev_target = np.zeros((L, M))
     upper = Rp  # level b+1 layout (one block per lane at the top)
-    Rp_flat = Rp.ravel()
     for b in range(B - 1, -1, -1):
         bit = 1 << b
-        # left-half counts in the upper level: running number of rows whose rank has bit b clear
-        Z = np.zeros((L, P + 1), dtype=np.intp)
-        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
-        Zf = Z.ravel()
-        # this level's layout and its per-block running sums in insertion order (leading zero)
-        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        flat = lower + tab_base if w_rank.ndim == 2 else lower
+        Zf, lower, flat = _wavelet_level(Rp, upper, b, row_base, tab_base)
+        # this level's per-block running sums in insertion order (leading zero)
         Sw = _block_running_sums(w_flat.take(flat).reshape(L, P // bit, bit))
         Swy = _block_running_sums(wy_flat.take(flat).reshape(L, P // bit, bit))
         z_base = lane * (P + 1)
@@ -281,14 +288,9 @@ def _prefix_core_unit_pair(R, wy_rank, y_rank, m, w_rank=None):
     acc_wy_r = np.zeros((L, M))
     Rp = R.astype(np.int16 if P <= 1 << 15 else np.int32)
     upper = Rp
-    Rp_flat = Rp.ravel()
     for b in range(B - 1, -1, -1):
         bit = 1 << b
-        Z = np.zeros((L, P + 1), dtype=np.intp)
-        np.cumsum(((upper >> b) & 1) == 0, axis=1, out=Z[:, 1:])
-        Zf = Z.ravel()
-        lower = Rp_flat.take(np.argsort(Rp >> b, axis=1, kind="stable") + row_base)
-        flat = lower + tab_base if wy_rank.ndim == 2 else lower
+        Zf, lower, flat = _wavelet_level(Rp, upper, b, row_base, tab_base)
         G = wy_flat.take(flat).reshape(L, P // bit, bit)
         Swy = _block_running_sums(G)
         Swy_r = _block_running_sums(G[:, :, ::-1])
