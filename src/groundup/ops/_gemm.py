@@ -27,12 +27,13 @@ MIN_SPLIT_MACS = 1 << 24
 
 
 def gemm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """a (…, P, K) @ b (…, K, M) → (…, P, M), into ``out`` when given (see the module docstring)."""
+    """a (…, P, K) @ b (…, K, M) → (…, P, M) for operands of ≥ 2 dimensions, into ``out`` when
+    given (see the module docstring)."""
     P, K = a.shape[-2:]
     M = b.shape[-1]
     batch = max(a.size // (P * K), b.size // (K * M)) if P * K and K * M else 1
     macs = batch * P * K * M
-    if get_num_threads() <= 1 or macs < MIN_SPLIT_MACS or a.ndim < 2 or b.ndim < 2:
+    if get_num_threads() <= 1 or macs < MIN_SPLIT_MACS:
         with single_threaded_blas:
             return np.matmul(a, b, out=out)
     if out is None:
