@@ -1,11 +1,15 @@
 """Histogram boosting's own grower: the same trees as the shared histogram builder (the reference),
 on dense and on sparse (mostly-zero) data, and the packed cut scan equal to the plain one."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from groundup.ml import ensemble as gu
-from groundup.ml.ensemble import _gb, _hist_grower
+from groundup.ml.ensemble import _class_trees, _gb, _hist_grower
 from groundup.ml.tree._binning import bin_features
 
 
@@ -118,20 +122,73 @@ def test_bound_pruning_keeps_the_trees():
         np.testing.assert_array_equal(a.value, b.value)
 
 
-def test_class_trees_grown_in_threads_equal_the_serial_ones(monkeypatch):
-    # the K trees of an iteration are independent: two threads grow the very same model
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("kw", [dict(colsample_bytree=0.7), dict(subsample=0.6, l2_regularization=0.5)])
+def test_class_trees_grown_in_processes_equal_the_serial_ones(monkeypatch, workers, kw):
+    # the K trees of an iteration are independent: grown by the calling process and 1 or 2 worker
+    # processes, they are the very trees one process grows (with column and row subsampling too)
     from sklearn.datasets import load_digits
     X, y = load_digits(return_X_y=True)
-    kw = dict(max_iter=5, early_stopping=False, colsample_bytree=0.7, random_state=0)
-    monkeypatch.setattr(_gb, "_n_threads", lambda: 2)
-    threaded = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    kw = dict(max_iter=4, early_stopping=False, random_state=0, **kw)
+    monkeypatch.setattr(_gb, "_MIN_PARALLEL_WORK", 0)
+    monkeypatch.setattr(_gb, "_n_threads", lambda: workers)
+    grown = []
+    real_grow = _class_trees.ClassTreePool.grow
+
+    def grow(self, tasks):  # record that the workers were used
+        grown.append(self.n_workers)
+        return real_grow(self, tasks)
+
+    monkeypatch.setattr(_class_trees.ClassTreePool, "grow", grow)
+    parallel = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    assert grown == [workers - 1] * 4
     monkeypatch.setattr(_gb, "_n_threads", lambda: 1)
     serial = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
-    for a, b in zip((t for s in threaded._stages for t in s), (t for s in serial._stages for t in s)):
+    assert len(grown) == 4
+    for a, b in zip((t for s in parallel._stages for t in s), (t for s in serial._stages for t in s), strict=True):
         np.testing.assert_array_equal(a.feature, b.feature)
         np.testing.assert_array_equal(a.bin_threshold, b.bin_threshold)
+        np.testing.assert_array_equal(a.threshold, b.threshold)
         np.testing.assert_array_equal(a.value, b.value)
-    np.testing.assert_array_equal(threaded.decision_function(X), serial.decision_function(X))
+    np.testing.assert_array_equal(parallel.decision_function(X), serial.decision_function(X))
+    np.testing.assert_array_equal(parallel.train_score_, serial.train_score_)
+
+
+def test_class_tree_pool_ships_the_binning_as_plain_arrays_and_cleans_up():
+    # the workers' copy of the binned matrix is the caller's, array for array; the temporary
+    # folder goes when the pool closes
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    X[::7, 2] = np.nan
+    binning = bin_features(X, 32)
+    folder = Path(tempfile.mkdtemp())
+    try:
+        _class_trees._save_binning(binning, folder)
+        back = _class_trees._load_binning(folder)
+    finally:
+        shutil.rmtree(folder)
+    for name in ("codes", "lower", "upper", "n_bins_feature"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(binning, name))
+        assert getattr(back, name).dtype == getattr(binning, name).dtype
+    assert (back.n_bins, back.has_missing) == (binning.n_bins, True)
+    assert len(back.edges) == len(binning.edges)
+    for a, b in zip(back.edges, binning.edges):
+        np.testing.assert_array_equal(a, b)
+    data = _hist_grower.HistData(bin_features(rng.normal(size=(200, 4)), 16))
+    rng_g = np.random.default_rng(1)
+    g, h = rng_g.normal(size=200), rng_g.uniform(0.1, 1.0, 200)
+    with _class_trees.ClassTreePool(data, 1) as pool:
+        folder = pool._folder
+        assert folder.is_dir()
+        (t1, leaves1), (t2, _) = pool.grow([(g, h, dict(min_samples_leaf=5)), (-g, h, dict(max_leaf_nodes=4))])
+    assert not folder.exists()
+    ref1, ref_leaves1 = _hist_grower.grow_tree(data, g, h, min_samples_leaf=5)
+    ref2, _ = _hist_grower.grow_tree(data, -g, h, max_leaf_nodes=4)
+    for a, b in ((t1, ref1), (t2, ref2)):
+        np.testing.assert_array_equal(a.feature, b.feature)
+        np.testing.assert_array_equal(a.value, b.value)
+    assert t2.node_count == 7
+    assert [(nd, r.tolist()) for nd, r in leaves1] == [(nd, r.tolist()) for nd, r in ref_leaves1]
 
 
 @pytest.mark.parametrize("q", [40, 12])
@@ -162,16 +219,14 @@ def test_cut_scan_on_ragged_histograms_equals_the_plain_scan(q):
     np.testing.assert_allclose(found[0], score, rtol=1e-12)
 
 
-@pytest.mark.parametrize("gil_free", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_node_histograms_equal_plain_sums(sparse, gil_free):
+def test_node_histograms_equal_plain_sums(sparse):
     # count, H = Σh, G = Σg per (feature, bin) of a node's rows (H and G summed together by
     # np.add.at on h + i·g) against one bincount per feature, at the root (every row) and for a
     # subset of rows
     X, _ = _data(sparse)
     data = _hist_grower.HistData(bin_features(X, 255))
     assert data.sparse == sparse
-    data.gil_free = gil_free  # sparse sums by np.bincount instead of np.add.at
     rng = np.random.default_rng(1)
     g, h = rng.normal(size=data.n), rng.uniform(0.05, 0.25, data.n)
     gh = data.pack(g, h)

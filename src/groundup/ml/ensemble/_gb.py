@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import numbers
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -44,6 +43,7 @@ from groundup.ml.validation import (
 )
 
 from . import _losses
+from ._class_trees import ClassTreePool
 from ._hist_grower import HistData
 from ._hist_grower import grow_tree as grow_hist_tree
 from ._presorted import PresortedFeatures, grow_tree, sync_exact_bin_thresholds
@@ -52,9 +52,15 @@ __all__ = ["GradientBoostingClassifier", "GradientBoostingRegressor", "HistGradi
            "HistGradientBoostingRegressor"]
 
 
+# multinomial boosting grows its class trees in worker processes from this much work (iterations ×
+# classes × rows × features; ~8 s of single-process growth on MNIST): below it, starting a worker
+# (~0.7 s: a fresh interpreter importing NumPy and groundup) does not pay
+_MIN_PARALLEL_WORK = 1e9
+
+
 def _n_threads():
-    """Threads for histogram boosting, as scikit-learn's OpenMP: ``OMP_NUM_THREADS`` if set, else the
-    CPUs this process may run on."""
+    """Parallel workers for histogram boosting (the calling process and worker processes), as
+    scikit-learn's OpenMP threads: ``OMP_NUM_THREADS`` if set, else the CPUs this process may run on."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -467,11 +473,12 @@ class BaseHistGradientBoosting(_BoostingCommon):
         own_grower = (self.hist_grower and not binning.has_missing
                       and not np.any(self.is_categorical_))
         hist_data = HistData(binning) if own_grower else None
-        n_threads = _n_threads() if own_grower and K > 1 else 1
-        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
-        if pool is not None:
-            # the K trees share the GIL: prefer the kernels that release it
-            hist_data.gil_free = True
+        # the K class trees of an iteration grow side by side in processes when the fit is long
+        # enough to repay starting them (see _class_trees)
+        n_workers = 0
+        if own_grower and K > 1 and self.max_iter * K * n * n_features >= _MIN_PARALLEL_WORK:
+            n_workers = _n_threads() - 1
+        pool = ClassTreePool(hist_data, n_workers) if n_workers > 0 else None
         try:
             for _ in range(self.max_iter):
                 rows = None
@@ -485,18 +492,17 @@ class BaseHistGradientBoosting(_BoostingCommon):
                     gh = [(G[:, k], H[:, k]) for k in range(K)]
                 stage = []
                 if hist_data is not None:
-                    # the K trees of an iteration are independent: grown in threads (NumPy releases the
-                    # GIL in its loops), each adding its leaves to its own column of F
-                    feats = [np.sort(rng.choice(n_features, n_cols, replace=False)) if n_cols < n_features
-                             else None for _ in range(K)]
-
-                    def grow_one(k):
-                        g, h = gh[k]
-                        tree, leaves = grow_hist_tree(
-                            hist_data, wt * g, wt * h, rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
-                            max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
-                            min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
-                            features=feats[k], learning_rate=self.learning_rate)
+                    tasks = [(wt * g, wt * h, dict(
+                        rows=rows, l2=self.l2_regularization, gamma=self.min_split_gain,
+                        max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
+                        min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
+                        features=np.sort(rng.choice(n_features, n_cols, replace=False)) if n_cols < n_features else None,
+                        learning_rate=self.learning_rate)) for g, h in gh]
+                    if pool is not None:
+                        grown = pool.grow(tasks)
+                    else:
+                        grown = [grow_hist_tree(hist_data, g, h, **settings) for g, h, settings in tasks]
+                    for k, (tree, leaves) in enumerate(grown):
                         if rows is None:
                             for node, r in leaves:
                                 F[r, k] += tree.value[node, 0, 0]
@@ -504,12 +510,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                             F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
                         if Fv is not None:
                             Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
-                        return tree
-
-                    if pool is not None and K > 1:
-                        stage = list(pool.map(grow_one, range(K)))
-                    else:
-                        stage = [grow_one(k) for k in range(K)]
+                        stage.append(tree)
                 for k, (g, h) in enumerate(gh if hist_data is None else ()):
                     builder = _Builder(binning, criterion, max_depth=self.max_depth, min_samples_leaf=self.min_samples_leaf,
                                        min_samples_split=2, min_weight_leaf=self.min_child_weight,
@@ -537,7 +538,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                         break
         finally:
             if pool is not None:
-                pool.shutdown()
+                pool.close()
         self.train_score_ = np.array(self.train_score_)
         self.validation_score_ = np.array(self.validation_score_)
         self.n_iter_ = len(self._stages)

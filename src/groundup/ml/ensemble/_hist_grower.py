@@ -71,9 +71,6 @@ class HistData:
         self.default_cell = offsets[:-1] + self.default
         nondefault = sub != self.default.astype(sub.dtype)
         self.sparse = bool(nondefault.mean() < _SPARSE_DENSITY) if q else False
-        # trees grown in threads: sparse sums by np.bincount, which releases the GIL for its whole
-        # run (np.add.at, one pass fewer, holds it for much of its run: measured, NumPy 2.4)
-        self.gil_free = False
         self.root_count = counts[np.arange(nb) < width[:, None]]  # row-major: the ragged layout
         if self.sparse:
             r, j = np.nonzero(nondefault)  # row-major: entries grouped by row
@@ -105,11 +102,7 @@ class HistData:
 
     def _sum_stats(self, keys, weights):
         """``H`` and ``G`` per flat cell: ``Σ`` of the packed ``weights`` over the entries of each
-        key, as two views (real and imaginary parts) of one complex histogram; with
-        ``gil_free``, two ``np.bincount`` over the real and imaginary parts (the same sums)."""
-        if self.gil_free:
-            return (np.bincount(keys, weights=weights.real, minlength=self.size),
-                    np.bincount(keys, weights=weights.imag, minlength=self.size))
+        key, as two views (real and imaginary parts) of one complex histogram."""
         hist = np.zeros(self.size, dtype=np.complex128)
         np.add.at(hist, keys, weights)
         return hist.real, hist.imag
