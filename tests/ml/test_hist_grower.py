@@ -233,8 +233,7 @@ def test_node_histograms_equal_plain_sums(sparse):
     offsets = data.layout[0]
     subset = np.sort(rng.choice(data.n, 300, replace=False))
     for rows, root in ((np.arange(data.n), True), (subset, False)):
-        entries = data.entry_stats(gh) if root else None
-        count, H, G = data.histogram(rows, g, h, gh, root=root, entries=entries)
+        count, H, G = data.histogram(rows, g, h, gh, root=root)
         for j, f in enumerate(data.features):
             codes = data.binning.codes[rows, f]
             width = offsets[j + 1] - offsets[j]

@@ -252,7 +252,7 @@ class BaseGradientBoosting(_BoostingCommon):
         val = None
         if self.n_iter_no_change is not None:
             train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc)
-        Xt, yt, wt = X[train], target[train], w_all[train]
+        Xt, yt, wt = (X if val is None else X[train]), target[train], w_all[train]  # no copy of X without a split
         n = len(train)
         max_features = resolve_max_features(self.max_features, X.shape[1], type(self).__name__)
         binning = bin_features(Xt, max_bins=self.max_bins)
@@ -457,7 +457,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
             train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc)
         yt, wt = target[train], w_all[train]
         n = len(train)
-        binning = bin_features(X[train], max_bins=self.max_bins, subsample=200_000, rng=rng)
+        # without a validation split every row trains: no copy of X
+        binning = bin_features(X if val is None else X[train], max_bins=self.max_bins, subsample=200_000, rng=rng)
         self._bin_edges = binning.edges
         self._baseline = loss.init(yt, wt)
         K = len(self._baseline)
