@@ -245,3 +245,20 @@ def test_node_histograms_equal_plain_sums(sparse):
                     np.testing.assert_allclose(stat[cells], plain, rtol=1e-12, atol=1e-12)
                 else:  # the same additions in the same order: bitwise equal
                     np.testing.assert_array_equal(stat[cells], plain)
+
+
+def test_class_tree_pool_grows_locally_when_its_workers_cannot_start():
+    # a worker that fails to start (here: its data folder is gone) breaks the process pool; the
+    # trees are then grown in the calling process, the same trees
+    rng = np.random.default_rng(2)
+    data = _hist_grower.HistData(bin_features(rng.normal(size=(150, 3)), 16))
+    g, h = rng.normal(size=150), np.ones(150)
+    tasks = [(g, h, dict(min_samples_leaf=5)), (-g, h, dict(min_samples_leaf=5)), (g * 2, h, {})]
+    with _class_trees.ClassTreePool(data, 1) as pool:
+        shutil.rmtree(pool._folder)
+        grown = pool.grow(tasks)
+        assert pool._broken
+    for (tree, _), (g_, h_, settings) in zip(grown, tasks, strict=True):
+        ref, _ = _hist_grower.grow_tree(data, g_, h_, **settings)
+        np.testing.assert_array_equal(tree.feature, ref.feature)
+        np.testing.assert_array_equal(tree.value, ref.value)

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ class ClassTreePool:
             raise
         # one thread per worker hands it trees and waits for them (blocked, without the GIL)
         self._feeders = ThreadPoolExecutor(n_workers)
+        self._broken = False
 
     def grow(self, tasks):
         """``[grow_tree(data, g, h, **settings) for g, h, settings in tasks]``, grown in parallel."""
@@ -100,7 +102,14 @@ class ClassTreePool:
 
         def feed():
             while (k := next_task()) is not None:
-                results[k] = self._processes.submit(_grow_in_worker, *tasks[k]).result()
+                g, h, settings = tasks[k]
+                if not self._broken:
+                    try:
+                        results[k] = self._processes.submit(_grow_in_worker, g, h, settings).result()
+                        continue
+                    except BrokenProcessPool:  # a worker could not start or died: no tree is lost,
+                        self._broken = True    # this one and the next grow in this process
+                results[k] = grow_tree(self.data, g, h, **settings)
 
         feeders = [self._feeders.submit(feed) for _ in range(self.n_workers)]
         try:

@@ -478,7 +478,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
         # enough to repay starting them (see _class_trees)
         n_workers = 0
         if own_grower and K > 1 and self.max_iter * K * n * n_features >= _MIN_PARALLEL_WORK:
-            n_workers = _n_threads() - 1
+            n_workers = min(_n_threads(), K) - 1  # the caller grows trees too
         pool = ClassTreePool(hist_data, n_workers) if n_workers > 0 else None
         try:
             for _ in range(self.max_iter):
