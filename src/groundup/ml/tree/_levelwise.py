@@ -201,22 +201,22 @@ def _draw_order(rng, known, n_open, width):
         # enough draws for `width` distinct open features at the median node's acceptance rate
         D = int(np.ceil(1.3 * width * p / np.median(n_open[rej]))) + 16
         F = rng.integers(0, p, (len(rej), D))
-        # first occurrence of each feature in a node's draws: sort (feature, draw position)
-        key = F * D + np.arange(D)[None, :]
-        key.sort(axis=1)
-        fs = key // D
-        first = np.ones(key.shape, dtype=bool)
+        # first occurrence of each feature in a node's draws: the draws sorted stably by feature
+        # (a 16-bit radix sort), the first of each run of equal features, flagged in draw order
+        by_f = np.argsort(F.astype(np.uint16) if p <= 1 << 16 else F, axis=1, kind="stable")
+        fs = np.take_along_axis(F, by_f, axis=1)
+        first = np.ones(F.shape, dtype=bool)
         np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
-        keep = np.zeros(key.shape, dtype=bool)
-        r = np.broadcast_to(np.arange(len(rej))[:, None], key.shape)
-        keep[r[first], (key % D)[first]] = True
+        by_f += (np.arange(len(rej)) * D)[:, None]
+        keep = np.empty(F.shape, dtype=bool)
+        keep.ravel()[by_f.ravel()] = first.ravel()
         keep &= ~take2d(known, rej[:, None], F)
-        rank = np.cumsum(keep, axis=1) - 1
-        keep &= rank < width
-        i, j = np.nonzero(keep)
-        perm[rej[i], rank[i, j]] = F[i, j]
+        n_keep = keep.sum(axis=1)
+        # the first `width` kept draws of each node, in draw order (a stable sort of "not kept")
+        at = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+        perm[rej, :width] = np.take_along_axis(F, at, axis=1)
         drawn[rej] = width
-        short = rej[keep.sum(axis=1) < width]  # unlucky draws: complete order instead
+        short = rej[n_keep < width]  # unlucky draws: complete order instead
         drawn[short] = 0
     _complete_order(rng, known, perm, drawn, np.flatnonzero(drawn < width))
     return perm, drawn
@@ -225,12 +225,12 @@ def _draw_order(rng, known, n_open, width):
 def _complete_order(rng, known, perm, drawn, rows):
     """Complete the random orders of ``rows`` in place: after the drawn prefix ``perm[i, :drawn[i]]``,
     the node's other open features in a uniformly random order (ascending iid uniform keys), then
-    its known constants; ``drawn[rows] = p``."""
+    its known constants (in feature order: constant in the node, they are never split on there, so
+    their order does not matter); ``drawn[rows] = p``."""
     if len(rows) == 0:
         return
     p = known.shape[1]
     keys = rng.random((len(rows), p))
-    keys += known[rows]  # known constants after every open feature
     d = int(drawn[rows].max())
     if d:
         # the drawn prefix first, in its order
@@ -238,7 +238,17 @@ def _complete_order(rng, known, perm, drawn, rows):
         i = np.broadcast_to(np.arange(len(rows))[:, None], (len(rows), d))
         have = j < drawn[rows][:, None]
         keys[i[have], perm[rows][:, :d][have]] = np.broadcast_to(j - d - 1.0, i.shape)[have]  # < 0, ascending
-    perm[rows] = np.argsort(keys, axis=1)
+    # only the open features' keys are sorted (deep nodes have few open features): the open
+    # features first by a stable sort of the mask, then sorted by key, the known constants after
+    kn = known[rows]
+    n_open = p - kn.sum(axis=1)
+    order = np.argsort(kn, axis=1, kind="stable")
+    w = int(n_open.max())
+    if w:
+        k = np.take_along_axis(keys, order[:, :w], axis=1)
+        k[np.arange(w)[None, :] >= n_open[:, None]] = np.inf  # known constants stay after the open ones
+        order[:, :w] = np.take_along_axis(order[:, :w], np.argsort(k, axis=1), axis=1)
+    perm[rows] = order
     drawn[rows] = p
 
 
@@ -512,7 +522,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
     per = max(1, _HIST_ELEMENTS // (q * nb * C))
-    T_all = totals[:, 1:]
+    T_all = totals[:, 1:].astype(np.int64)  # integer class weights: the contractions below stay in int64
     for a in range(0, m, per):
         z = min(m, a + per)
         mc = z - a
