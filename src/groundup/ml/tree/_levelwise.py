@@ -176,9 +176,10 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
 
 def _constant_at_lowest(bits, order, seg_start, p):
     """(m, p) mask of the features whose code is 0 (the lowest) on every row of a node: the OR of
-    the node's rows' :meth:`Binning.above_lowest` bitsets, unpacked and negated."""
-    above = np.bitwise_or.reduceat(bits.take(order, axis=0), seg_start, axis=0)
-    return ~np.unpackbits(above.view(np.uint8), axis=1, count=p).view(bool)
+    the node's rows' :meth:`Binning.above_lowest` bitsets (``bits``, one row per word), unpacked
+    and negated."""
+    above = np.bitwise_or.reduceat(bits.take(order, axis=1), seg_start, axis=1)
+    return ~np.unpackbits(np.ascontiguousarray(above.T).view(np.uint8), axis=1, count=p).view(bool)
 
 
 def _draw_order(rng, known, n_open, width):
