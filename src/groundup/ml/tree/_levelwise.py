@@ -658,7 +658,8 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         c2 = np.cumsum(ws2, axis=1, dtype=dt)
         g = nl.astype(np.intp) * C + cls
         gw = np.bincount(g, weights=w, minlength=mc * C).astype(dt)
-        c2 -= (np.cumsum(gw, dtype=dt) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
+        # group starts, one per row in (node, class) order: the same in every column
+        c2 -= np.repeat(np.cumsum(gw, dtype=dt) - gw, np.bincount(g, minlength=mc * C))[None, :]
         c2 *= 2
         c2 -= ws2
         c2 *= ws2
