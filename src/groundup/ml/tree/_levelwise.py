@@ -745,6 +745,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
     totals = total[None, :]
     node_ids = np.array([tree._add_node(None, False, len(order), total_weight, float(crit.impurity(total)),
                                         crit.value(total).ravel(), total)])
+    n_nodes = 1
+    grown = {name: [] for name in _GROWN}  # per level: the split nodes' records, their children's
     # features known to be constant per node (a constant feature stays constant in the subtree)
     lazy = b.max_features < p or b.splitter == "random"
     known = np.zeros((1, p), dtype=bool) if lazy else None
@@ -817,36 +819,53 @@ def build_levelwise(b, stats, rows, want_rows=True):
         child_w = crit.weight(new_tot)
         child_imp = np.asarray(crit.impurity(new_tot), dtype=np.float64)
         child_val = crit.value(new_tot).reshape(len(new_tot), -1)
-        # record the splits and append the children (left then right, node after node) in bulk
-        L_list = tree._lists
+        # record the splits and the children (left then right, node after node) as arrays per
+        # level, written into the tree once at the end
         k = len(s_idx)
-        parents = node_ids[s_idx].tolist()
-        new_ids = len(L_list["feature"]) + np.arange(2 * k)
-        for name, vals in (("feature", f[s_idx]), ("threshold", thr[s_idx].astype(np.float64)),
-                           ("bin_threshold", bins[s_idx]), ("missing_go_to_left", (2 * n_left > n_node).astype(int)),
-                           ("children_left", new_ids[0::2]), ("children_right", new_ids[1::2])):
-            lst = L_list[name]
-            for node, v in zip(parents, vals.tolist()):
-                lst[node] = v
-        L_list["children_left"].extend([-1] * (2 * k))
-        L_list["children_right"].extend([-1] * (2 * k))
-        L_list["feature"].extend([-2] * (2 * k))
-        L_list["threshold"].extend([-2.0] * (2 * k))
-        L_list["impurity"].extend(child_imp.tolist())
-        L_list["n_node_samples"].extend(new_len.tolist())
-        L_list["weighted_n_node_samples"].extend(np.asarray(child_w, dtype=np.float64).tolist())
-        L_list["value"].extend(list(child_val))
-        L_list["missing_go_to_left"].extend([0] * (2 * k))
-        L_list["bin_threshold"].extend([0] * (2 * k))
-        L_list["stats"].extend(list(new_tot))
+        new_ids = n_nodes + np.arange(2 * k)
+        n_nodes += 2 * k
+        for name, vals in (("parent", node_ids[s_idx]), ("feature", f[s_idx]),
+                           ("threshold", thr[s_idx].astype(np.float64)), ("bin_threshold", bins[s_idx]),
+                           ("missing_go_to_left", (2 * n_left > n_node).astype(np.uint8)),
+                           ("children_left", new_ids[0::2]), ("impurity", child_imp), ("n_node_samples", new_len),
+                           ("weighted_n_node_samples", np.asarray(child_w, dtype=np.float64)),
+                           ("value", child_val), ("stats", new_tot)):
+            grown[name].append(vals)
         node_ids, seg_len, totals = new_ids, new_len, new_tot
         if known is not None:
             known = np.repeat(known[s_idx], 2, axis=0)
         depth += 1
+    _fill_tree(tree, grown, n_nodes)
     tree = tree._finalize()
     pre = _preorder(tree)
     _renumber(tree, pre)
     return tree, {int(pre[k]): v for k, v in leaf_rows.items()}
+
+
+_GROWN = ("parent", "feature", "threshold", "bin_threshold", "missing_go_to_left", "children_left", "impurity",
+           "n_node_samples", "weighted_n_node_samples", "value", "stats")
+
+
+def _fill_tree(tree, grown, n_nodes):
+    """Write the levels' records into ``tree`` (which holds the root): per split node (``parent``)
+    its feature, thresholds, missing-value side and children (the right child follows the left
+    one); per child its impurity, sizes, value and statistics; the other fields keep the leaf
+    defaults (no children, undefined feature and threshold)."""
+    L = tree._lists
+    if not grown["parent"]:
+        return
+    cat = {name: np.concatenate(parts) for name, parts in grown.items()}
+    parent = cat["parent"]
+    for name, fill in (("feature", -2), ("threshold", -2.0), ("bin_threshold", 0), ("missing_go_to_left", 0),
+                       ("children_left", -1), ("children_right", -1)):
+        arr = np.full(n_nodes, fill, dtype=np.asarray(fill).dtype)
+        arr[0] = L[name][0]
+        arr[parent] = cat[name] if name != "children_right" else cat["children_left"] + 1
+        L[name] = arr
+    for name in ("impurity", "n_node_samples", "weighted_n_node_samples"):
+        L[name] = np.concatenate([np.asarray(L[name]), cat[name]])
+    for name in ("value", "stats"):
+        L[name] = np.concatenate([np.asarray(L[name]).reshape(1, -1), cat[name].reshape(len(parent) * 2, -1)])
 
 
 def _preorder(tree):
