@@ -486,8 +486,9 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
             for dst, src in zip(best, found):
                 dst[:] = src
             continue
-        rows = np.repeat(sel, seg_len)
-        found = finder(b, cand_codes[:, rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
+        rows = np.flatnonzero(np.repeat(sel, seg_len))
+        found = finder(b, cand_codes.take(rows, axis=1), seg_len[sel], feats[sel], totals[sel], cls_lvl.take(rows),
+                       w_lvl.take(rows))
         for dst, src in zip(best, found):
             dst[sel] = src
     best_val, best_feat, best_bin, best_next = best
@@ -808,6 +809,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         rank = np.full(m, -1)
         rank[s_idx] = np.arange(len(s_idx))
         child = 2 * rank[row_node] + (~go_left)
+        if 2 * len(s_idx) <= 1 << 16:
+            child = child.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
         perm = np.argsort(child, kind="stable")
         order = order[perm]
         n_left = np.bincount(rank[row_node][go_left], minlength=len(s_idx))
