@@ -272,6 +272,18 @@ def _scanned_codes(blocks, take, valid, seg_start, seg_len):
         i, k = np.nonzero(valid & (rnd == r))
         start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
     start -= seg_start[:, None]
+    loc0, pos0, stop0, _, blk0 = blocks[0] if blocks else (None, -1, 0, None, None)
+    if pos0 == 0 and stop0 >= q and np.all(loc0 >= 0):
+        # the usual case: a node's candidates are the first q columns of the first scan round, all
+        # non-constant, whose block holds every row of the level in order; those nodes' codes are
+        # the block's first q rows as they are, only the other nodes' rows are gathered
+        out = blk0[:q]
+        gather = ~(valid.all(axis=1) & (take == np.arange(q)).all(axis=1))
+        rows = np.flatnonzero(np.repeat(gather, seg_len))
+        idx = np.repeat(start[gather].T, seg_len[gather], axis=1)
+        idx += rows[None, :]
+        out[:, rows] = buf.take(idx)
+        return out
     idx = np.repeat(start.T, seg_len, axis=1)
     idx += np.arange(n)[None, :]
     return buf.take(idx)
