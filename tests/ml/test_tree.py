@@ -361,13 +361,14 @@ def test_take2d_equals_fancy_indexing():
     np.testing.assert_array_equal(take2d(f, rows, cols), a[rows, cols])
 
 
-@pytest.mark.parametrize("min_samples_leaf", [1, 3])
+@pytest.mark.parametrize("min_samples_leaf, min_weight_fraction_leaf", [(1, 0.0), (3, 0.0), (1, 0.01)])
 @pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
 @pytest.mark.parametrize("scale", [1, 1000])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, scale, monkeypatch):
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, min_weight_fraction_leaf, hist_rows,
+                                                               scale, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
     # with many ties: the radix finder's integer running sums and the histogram finder's (every
-    # node, the large ones, none) must give the sorted finder's tree
+    # node, the large ones, none) must give the sorted finder's tree, leaf-size rules included
     import groundup.ml.tree._levelwise as lw
 
     monkeypatch.setattr(lw, "_HIST_ROWS_PER_CELL", hist_rows)
@@ -382,7 +383,7 @@ def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf,
     real = lw._best_radix
     monkeypatch.setattr(lw, "_best_radix", lambda *a: used.append(1) or real(*a))
     make = lambda: DecisionTreeClassifier(max_features="sqrt", min_samples_leaf=min_samples_leaf,  # noqa: E731
-                                          random_state=7)
+                                          min_weight_fraction_leaf=min_weight_fraction_leaf, random_state=7)
     fast = make().fit(X, y, sample_weight=w)
     assert used
     monkeypatch.setattr(_Builder, "radix", False)

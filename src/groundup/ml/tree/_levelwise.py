@@ -686,7 +686,6 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         Q = np.cumsum(inc, axis=1, dtype=dt)
         P = np.cumsum(tw, axis=1, dtype=dt)
         A = np.cumsum(ws, axis=1, dtype=dt)  # w_L
-        R = Wn.take(nl)[None, :] - A  # w_R (0 after a node's last row)
         # cuts: the code changes inside a node; leaf-size rules are per position, not per column
         pos = np.arange(nc) - ls.take(nl)
         size = lens.take(nl)
@@ -696,35 +695,33 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cut = np.zeros((q, nc), dtype=bool)
         np.not_equal(sk[:, :-1], sk[:, 1:], out=cut[:, :-1])
         cut &= inside[None, :]
+        # only the cuts (about a quarter of the positions) are scored: flat positions k·nc + row,
+        # ascending, so each (candidate, node)'s cuts are consecutive
+        at = np.flatnonzero(cut)
+        kc, rc = np.divmod(at, nc)
+        nc_ = nl.take(rc).astype(np.intp)  # each cut's node
+        Ac = A.ravel().take(at)
+        Rc = Wn.take(nc_) - Ac  # w_R >= 1 at a cut
         if mwl > 0:
-            cut &= (A >= mwl) & (R >= mwl)
-        SR = ST2.take(nl)[None, :] - 2 * P
-        SR += Q
-        np.maximum(R, 1, out=R)  # finite everywhere (a real cut has w_R >= 1)
-        score = Q / A
-        score += SR / R
-        score *= cut
-        seg_top = np.maximum.reduceat(score, ls, axis=1)  # (q, mc) best score per candidate and node
-        top = seg_top.max(axis=0)  # (mc,)
-        if not (top > 0).any():
+            ok = (Ac >= mwl) & (Rc >= mwl)
+            at, kc, rc, nc_, Ac, Rc = at[ok], kc[ok], rc[ok], nc_[ok], Ac[ok], Rc[ok]
+        if len(at) == 0:
             continue
-        # ties: the earliest cut position in the node, then the earliest candidate column. Only
-        # the (candidate, node) pairs reaching the node's best are searched for their first best
-        # cut: the node's rows of that candidate, not the whole (q, nc) score.
-        kk, node = np.nonzero((seg_top == top[None, :]) & (top > 0)[None, :])
-        ln = lens[node]
-        e = np.repeat(np.arange(len(kk)), ln)
-        col = np.arange(len(e)) + np.repeat(ls[node] - (np.cumsum(ln) - ln), ln)  # the pair's rows
-        hit = np.flatnonzero(score[kk[e], col] == top[node][e])
-        pair = e[hit]
-        lead = np.ones(len(hit), dtype=bool)
-        lead[1:] = pair[1:] != pair[:-1]  # rows ascend within a pair: its first hit
-        ii = col[hit[lead]]  # one per pair
-        tie = (ii - ls[node]) * q + kk
+        Qc = Q.ravel().take(at)
+        SRc = ST2.take(nc_) - 2 * P.ravel().take(at)
+        SRc += Qc
+        score = Qc / Ac
+        score += SRc / Rc
+        top = np.zeros(mc)  # best score per node (0: no cut)
+        np.maximum.at(top, nc_, score)
+        # ties: the earliest cut position in the node, then the earliest candidate column
+        hit = np.flatnonzero(score == top.take(nc_))
+        node = nc_[hit]
+        tie = (rc[hit] - ls.take(node)) * q + kc[hit]
         low = np.full(mc, np.iinfo(np.intp).max)
         np.minimum.at(low, node, tie)
-        first = tie == low[node]
-        kk, ii, node = kk[first], ii[first], node[first]
+        first = hit[tie == low.take(node)]
+        kk, ii, node = kc[first], rc[first], nc_[first]
         gn = a + node
         best_val[gn] = top.take(node)
         best_feat[gn] = feats[gn, kk]
