@@ -167,8 +167,8 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     if 3 * W <= 1 << 16:
         rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
-    feats = np.take_along_axis(perm, take, axis=1)
-    lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
+    r = np.arange(m)[:, None]
+    feats, lo, hi = take2d(perm, r, take), take2d(lo, r, take), take2d(hi, r, take)
     if not want_codes:
         return feats, lo != hi, lo, hi
     return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
@@ -200,22 +200,24 @@ def _draw_order(rng, known, n_open, width):
     rej = np.flatnonzero(n_open >= 2 * width)
     if len(rej):
         # enough draws for `width` distinct open features at the median node's acceptance rate
-        D = int(np.ceil(1.3 * width * p / np.median(n_open[rej]))) + 16
+        srt = np.sort(n_open[rej])
+        med = (srt[(len(srt) - 1) // 2] + srt[len(srt) // 2]) / 2  # np.median's value, without its overhead
+        D = int(np.ceil(1.3 * width * p / med)) + 16
         F = rng.integers(0, p, (len(rej), D))
         # first occurrence of each feature in a node's draws: the draws sorted stably by feature
         # (a 16-bit radix sort), the first of each run of equal features, flagged in draw order
         by_f = np.argsort(F.astype(np.uint16) if p <= 1 << 16 else F, axis=1, kind="stable")
-        fs = np.take_along_axis(F, by_f, axis=1)
+        by_f += (np.arange(len(rej)) * D)[:, None]  # flat positions in F
+        fs = F.ravel().take(by_f)
         first = np.ones(F.shape, dtype=bool)
         np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
-        by_f += (np.arange(len(rej)) * D)[:, None]
         keep = np.empty(F.shape, dtype=bool)
         keep.ravel()[by_f.ravel()] = first.ravel()
         keep &= ~take2d(known, rej[:, None], F)
         n_keep = keep.sum(axis=1)
         # the first `width` kept draws of each node, in draw order (a stable sort of "not kept")
         at = np.argsort(~keep, axis=1, kind="stable")[:, :width]
-        perm[rej, :width] = np.take_along_axis(F, at, axis=1)
+        perm[rej, :width] = take2d(F, np.arange(len(rej))[:, None], at)
         drawn[rej] = width
         short = rej[n_keep < width]  # unlucky draws: complete order instead
         drawn[short] = 0
@@ -246,9 +248,10 @@ def _complete_order(rng, known, perm, drawn, rows):
     order = np.argsort(kn, axis=1, kind="stable")
     w = int(n_open.max())
     if w:
-        k = np.take_along_axis(keys, order[:, :w], axis=1)
+        r = np.arange(len(rows))[:, None]
+        k = take2d(keys, r, order[:, :w])
         k[np.arange(w)[None, :] >= n_open[:, None]] = np.inf  # known constants stay after the open ones
-        order[:, :w] = np.take_along_axis(order[:, :w], np.argsort(k, axis=1), axis=1)
+        order[:, :w] = take2d(order[:, :w], r, np.argsort(k, axis=1))
     perm[rows] = order
     drawn[rows] = p
 
