@@ -517,6 +517,42 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     return has, best_feat, best_bin, thr, L, go_left
 
 
+def _class_histograms(codes, row_cell, w, T, nb):
+    """(q, m, C, nb) weight of the rows per (candidate, node, class, code), from one ``bincount``:
+    ``codes`` (q, n) the rows' codes in their node's candidates, ``row_cell`` each row's
+    ``(node·C + class)·nb``, ``w`` the rows' integer weights, ``T`` (m, C) the nodes' class weights.
+
+    When most codes are 0 (sparse data such as pixels) only the others are counted: a cell's weight
+    at code 0 is then the node's class weight minus its weight at the other codes, exact in
+    integers."""
+    q, n = codes.shape
+    m, C = T.shape
+    size = q * m * C * nb
+    above = codes != 0
+    sparse = 2 * np.count_nonzero(above) < above.size
+    if sparse:
+        nz = np.flatnonzero(above)  # flat (candidate, row) of the codes above 0
+        k, j = np.divmod(nz, n)
+        cell = k * (m * C * nb)
+        cell += row_cell.take(j)
+        cell += codes.ravel().take(nz)
+        wj = w.take(j)
+    else:
+        cell = np.add((np.arange(q) * (m * C * nb))[:, None], row_cell[None, :])
+        cell += codes
+        cell, wj = cell.ravel(), np.broadcast_to(w, (q, n)).ravel()
+    if wj.sum() <= 2 * len(wj):
+        # small integer weights (bootstrap counts): each cell repeated w times and counted, about
+        # twice as fast as a weighted count; exact integers either way
+        H = np.bincount(np.repeat(cell, wj), minlength=size)
+    else:
+        H = np.bincount(cell, weights=wj.astype(np.float64), minlength=size)
+    H = H.reshape(q, m, C, nb)
+    if sparse:
+        H[..., 0] = T[None, :, :] - H[..., 1:].sum(axis=3)
+    return H
+
+
 def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut of large nodes from class histograms: per (candidate, node, class, code) the
     weight ``H`` of the node's rows with that class and code (one ``bincount``; codes on the last
@@ -547,19 +583,8 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        cell = np.empty((q, nc), dtype=np.intp)  # flat index of (candidate, node, class, code)
-        np.add((np.arange(q) * (mc * C * nb))[:, None], ((nl * C + cls_lvl[r0:r1]) * nb)[None, :], out=cell)
-        cell += cand_codes[:, r0:r1]
-        w = w_lvl[r0:r1]
-        size = q * mc * C * nb
-        if w.sum() <= 2 * nc:
-            # small integer weights (bootstrap counts): each row's cell repeated w times and counted,
-            # about twice as fast as a weighted count; exact integers either way
-            H = np.bincount(np.repeat(cell, w, axis=1).ravel(), minlength=size).reshape(q, mc, C, nb)
-        else:
-            H = np.bincount(cell.ravel(), weights=np.broadcast_to(w.astype(np.float64), (q, nc)).ravel(),
-                            minlength=size).reshape(q, mc, C, nb)
         T = T_all[a:z]
+        H = _class_histograms(cand_codes[:, r0:r1], (nl * C + cls_lvl[r0:r1]) * nb, w_lvl[r0:r1], T, nb)
         Hs = H.sum(axis=2)  # weight per (candidate, node, code)
         np.cumsum(H, axis=3, out=H)  # L_c(t)
         A = np.cumsum(Hs, axis=2)  # w_L
@@ -573,7 +598,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cut = Hs > 0
         cut &= R > 0
         if msl > 1:
-            np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :], out=cell)  # (candidate, node, code)
+            cell = np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :])  # (candidate, node, code)
             cell += cand_codes[:, r0:r1]
             N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
             nL = np.cumsum(N, axis=2)
