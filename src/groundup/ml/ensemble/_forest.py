@@ -62,11 +62,12 @@ def _n_bootstrap(max_samples, n):
 # binned data. Large data (at least ``_PROCESS_MIN_CELLS`` coded cells): processes (loky), each with
 # its own GIL. A tree makes thousands of NumPy calls with Python in between; two threads pass the GIL
 # back and forth and spend about a third more CPU per tree than one, while the binned data reach a
-# worker process as a memory map (joblib writes arrays over 1 MB to shared memory once per batch).
-# Measured on full MNIST (2 cores, another load of about one core): 100 trees in 29 s with loky,
-# 35 s with threads; 40 trees 12.5-13 s against 16-24 s; on 15,000 rows 3.3 s against 3.7 s, on
-# 5,000 rows the same. ``joblib.parallel_backend`` (loky, Dask, Ray, threading) overrides the hint;
-# the trees go to the jobs in a few batches each, so the shared data are shipped once per batch.
+# worker process as a memory map (joblib writes arrays over 1 MB to shared memory once per fit).
+# Measured on full MNIST (2 shared cores, load about 1-1.8): 100 trees in 27 s with processes,
+# 34.5 s with threads; 40 trees 12.5-13 s against 16-24 s; on 15,000 rows 3.3 s against 3.7 s, on
+# 5,000 rows the same (worker start-up and shipping the data cost about 1.5 s per fit).
+# ``joblib.parallel_backend`` (loky, Dask, Ray, threading) overrides the hint; the trees go to the
+# jobs in a few batches each, so the shared data are referenced (and hashed) once per batch.
 _PROCESS_MIN_CELLS = 1 << 23
 _BATCHES_PER_JOB = 4
 
