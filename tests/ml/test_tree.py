@@ -361,20 +361,23 @@ def test_take2d_equals_fancy_indexing():
     np.testing.assert_array_equal(take2d(f, rows, cols), a[rows, cols])
 
 
-@pytest.mark.parametrize("min_samples_leaf", [1, 3])
+@pytest.mark.parametrize("min_samples_leaf, min_weight_fraction_leaf", [(1, 0.0), (3, 0.0), (1, 0.01)])
 @pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
 @pytest.mark.parametrize("scale", [1, 1000])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, hist_rows, scale, monkeypatch):
+@pytest.mark.parametrize("density", [0.3, 0.9])
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, min_weight_fraction_leaf, hist_rows,
+                                                               scale, density, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
     # with many ties: the radix finder's integer running sums and the histogram finder's (every
-    # node, the large ones, none) must give the sorted finder's tree
+    # node, the large ones, none) must give the sorted finder's tree, leaf-size rules included;
+    # sparse codes (mostly 0: histograms count only the others) and dense ones
     import groundup.ml.tree._levelwise as lw
 
     monkeypatch.setattr(lw, "_HIST_ROWS_PER_CELL", hist_rows)
 
     rng = np.random.default_rng(0)
     n, p = 1500, 40
-    X = np.where(rng.random((n, p)) < 0.3, rng.integers(1, 12, (n, p)), 0).astype(float)
+    X = np.where(rng.random((n, p)) < density, rng.integers(1, 12, (n, p)), 0).astype(float)
     y = (X[:, :5].sum(axis=1) + rng.integers(0, 3, n)) % 5
     # bootstrap counts; scaled by 1000, nodes outweigh 32767 (int64 running sums, not int32)
     w = scale * np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
@@ -382,7 +385,7 @@ def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf,
     real = lw._best_radix
     monkeypatch.setattr(lw, "_best_radix", lambda *a: used.append(1) or real(*a))
     make = lambda: DecisionTreeClassifier(max_features="sqrt", min_samples_leaf=min_samples_leaf,  # noqa: E731
-                                          random_state=7)
+                                          min_weight_fraction_leaf=min_weight_fraction_leaf, random_state=7)
     fast = make().fit(X, y, sample_weight=w)
     assert used
     monkeypatch.setattr(_Builder, "radix", False)

@@ -47,8 +47,10 @@ class Binning:
     def above_lowest(self) -> np.ndarray | None:
         """Per row, the features whose code is above the feature's lowest (``codes[i, j] > 0``) as a
         bitset (64 features a ``uint64`` word, in ``np.packbits`` order), when most codes are the
-        lowest (sparse data such as pixels); ``None`` otherwise (made once, then kept). OR-ed over a
-        node's rows, a zero bit marks a feature that is constant (at its lowest value) in the node."""
+        lowest (sparse data such as pixels); ``None`` otherwise (made once, then kept). Stored word
+        by word, shape ``(n_words, n_rows)`` (row ``i``'s bitset is column ``i``): a node's rows then
+        read each word forwards, and its OR runs along long rows. OR-ed over a node's rows, a zero bit
+        marks a feature that is constant (at its lowest value) in the node."""
         if self._above_lowest is None:
             above = self.codes != 0
             bits = None
@@ -58,7 +60,7 @@ class Binning:
                 n_words = -(-packed.shape[1] // 8)
                 bits = np.zeros((len(packed), 8 * n_words), dtype=np.uint8)
                 bits[:, : packed.shape[1]] = packed
-                bits = bits.view(np.uint64)
+                bits = np.ascontiguousarray(bits.view(np.uint64).T)
             self._above_lowest = (bits,)
         return self._above_lowest[0]
 

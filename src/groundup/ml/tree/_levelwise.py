@@ -167,8 +167,8 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     if 3 * W <= 1 << 16:
         rank = rank.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
     take = np.argsort(rank, axis=1, kind="stable")[:, :q]
-    feats = np.take_along_axis(perm, take, axis=1)
-    lo, hi = np.take_along_axis(lo, take, axis=1), np.take_along_axis(hi, take, axis=1)
+    r = np.arange(m)[:, None]
+    feats, lo, hi = take2d(perm, r, take), take2d(lo, r, take), take2d(hi, r, take)
     if not want_codes:
         return feats, lo != hi, lo, hi
     return feats, lo != hi, lo, hi, _scanned_codes(blocks, take, lo != hi, seg_start, seg_len)
@@ -176,9 +176,10 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
 
 def _constant_at_lowest(bits, order, seg_start, p):
     """(m, p) mask of the features whose code is 0 (the lowest) on every row of a node: the OR of
-    the node's rows' :meth:`Binning.above_lowest` bitsets, unpacked and negated."""
-    above = np.bitwise_or.reduceat(bits.take(order, axis=0), seg_start, axis=0)
-    return ~np.unpackbits(above.view(np.uint8), axis=1, count=p).view(bool)
+    the node's rows' :meth:`Binning.above_lowest` bitsets (``bits``, one row per word), unpacked
+    and negated."""
+    above = np.bitwise_or.reduceat(bits.take(order, axis=1), seg_start, axis=1)
+    return ~np.unpackbits(np.ascontiguousarray(above.T).view(np.uint8), axis=1, count=p).view(bool)
 
 
 def _draw_order(rng, known, n_open, width):
@@ -199,24 +200,26 @@ def _draw_order(rng, known, n_open, width):
     rej = np.flatnonzero(n_open >= 2 * width)
     if len(rej):
         # enough draws for `width` distinct open features at the median node's acceptance rate
-        D = int(np.ceil(1.3 * width * p / np.median(n_open[rej]))) + 16
+        srt = np.sort(n_open[rej])
+        med = (srt[(len(srt) - 1) // 2] + srt[len(srt) // 2]) / 2  # np.median's value, without its overhead
+        D = int(np.ceil(1.3 * width * p / med)) + 16
         F = rng.integers(0, p, (len(rej), D))
-        # first occurrence of each feature in a node's draws: sort (feature, draw position)
-        key = F * D + np.arange(D)[None, :]
-        key.sort(axis=1)
-        fs = key // D
-        first = np.ones(key.shape, dtype=bool)
+        # first occurrence of each feature in a node's draws: the draws sorted stably by feature
+        # (a 16-bit radix sort), the first of each run of equal features, flagged in draw order
+        by_f = np.argsort(F.astype(np.uint16) if p <= 1 << 16 else F, axis=1, kind="stable")
+        by_f += (np.arange(len(rej)) * D)[:, None]  # flat positions in F
+        fs = F.ravel().take(by_f)
+        first = np.ones(F.shape, dtype=bool)
         np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
-        keep = np.zeros(key.shape, dtype=bool)
-        r = np.broadcast_to(np.arange(len(rej))[:, None], key.shape)
-        keep[r[first], (key % D)[first]] = True
+        keep = np.empty(F.shape, dtype=bool)
+        keep.ravel()[by_f.ravel()] = first.ravel()
         keep &= ~take2d(known, rej[:, None], F)
-        rank = np.cumsum(keep, axis=1) - 1
-        keep &= rank < width
-        i, j = np.nonzero(keep)
-        perm[rej[i], rank[i, j]] = F[i, j]
+        n_keep = keep.sum(axis=1)
+        # the first `width` kept draws of each node, in draw order (a stable sort of "not kept")
+        at = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+        perm[rej, :width] = take2d(F, np.arange(len(rej))[:, None], at)
         drawn[rej] = width
-        short = rej[keep.sum(axis=1) < width]  # unlucky draws: complete order instead
+        short = rej[n_keep < width]  # unlucky draws: complete order instead
         drawn[short] = 0
     _complete_order(rng, known, perm, drawn, np.flatnonzero(drawn < width))
     return perm, drawn
@@ -225,12 +228,12 @@ def _draw_order(rng, known, n_open, width):
 def _complete_order(rng, known, perm, drawn, rows):
     """Complete the random orders of ``rows`` in place: after the drawn prefix ``perm[i, :drawn[i]]``,
     the node's other open features in a uniformly random order (ascending iid uniform keys), then
-    its known constants; ``drawn[rows] = p``."""
+    its known constants (in feature order: constant in the node, they are never split on there, so
+    their order does not matter); ``drawn[rows] = p``."""
     if len(rows) == 0:
         return
     p = known.shape[1]
     keys = rng.random((len(rows), p))
-    keys += known[rows]  # known constants after every open feature
     d = int(drawn[rows].max())
     if d:
         # the drawn prefix first, in its order
@@ -238,7 +241,18 @@ def _complete_order(rng, known, perm, drawn, rows):
         i = np.broadcast_to(np.arange(len(rows))[:, None], (len(rows), d))
         have = j < drawn[rows][:, None]
         keys[i[have], perm[rows][:, :d][have]] = np.broadcast_to(j - d - 1.0, i.shape)[have]  # < 0, ascending
-    perm[rows] = np.argsort(keys, axis=1)
+    # only the open features' keys are sorted (deep nodes have few open features): the open
+    # features first by a stable sort of the mask, then sorted by key, the known constants after
+    kn = known[rows]
+    n_open = p - kn.sum(axis=1)
+    order = np.argsort(kn, axis=1, kind="stable")
+    w = int(n_open.max())
+    if w:
+        r = np.arange(len(rows))[:, None]
+        k = take2d(keys, r, order[:, :w])
+        k[np.arange(w)[None, :] >= n_open[:, None]] = np.inf  # known constants stay after the open ones
+        order[:, :w] = take2d(order[:, :w], r, np.argsort(k, axis=1))
+    perm[rows] = order
     drawn[rows] = p
 
 
@@ -261,6 +275,18 @@ def _scanned_codes(blocks, take, valid, seg_start, seg_len):
         i, k = np.nonzero(valid & (rnd == r))
         start[i, k] = base[r] + (take[i, k] - pos) * blk.shape[1] + ss[loc[i]]
     start -= seg_start[:, None]
+    loc0, pos0, stop0, _, blk0 = blocks[0] if blocks else (None, -1, 0, None, None)
+    if pos0 == 0 and stop0 >= q and np.all(loc0 >= 0):
+        # the usual case: a node's candidates are the first q columns of the first scan round, all
+        # non-constant, whose block holds every row of the level in order; those nodes' codes are
+        # the block's first q rows as they are, only the other nodes' rows are gathered
+        out = blk0[:q]
+        gather = ~(valid.all(axis=1) & (take == np.arange(q)).all(axis=1))
+        rows = np.flatnonzero(np.repeat(gather, seg_len))
+        idx = np.repeat(start[gather].T, seg_len[gather], axis=1)
+        idx += rows[None, :]
+        out[:, rows] = buf.take(idx)
+        return out
     idx = np.repeat(start.T, seg_len, axis=1)
     idx += np.arange(n)[None, :]
     return buf.take(idx)
@@ -475,8 +501,9 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
             for dst, src in zip(best, found):
                 dst[:] = src
             continue
-        rows = np.repeat(sel, seg_len)
-        found = finder(b, cand_codes[:, rows], seg_len[sel], feats[sel], totals[sel], cls_lvl[rows], w_lvl[rows])
+        rows = np.flatnonzero(np.repeat(sel, seg_len))
+        found = finder(b, cand_codes.take(rows, axis=1), seg_len[sel], feats[sel], totals[sel], cls_lvl.take(rows),
+                       w_lvl.take(rows))
         for dst, src in zip(best, found):
             dst[sel] = src
     best_val, best_feat, best_bin, best_next = best
@@ -488,6 +515,42 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     L[:, 0] = np.bincount(row_node, weights=go_left, minlength=m)
     L[:, 1:] = np.bincount(row_node * C + cls_lvl, weights=w_lvl * go_left, minlength=m * C).reshape(m, C)
     return has, best_feat, best_bin, thr, L, go_left
+
+
+def _class_histograms(codes, row_cell, w, T, nb):
+    """(q, m, C, nb) weight of the rows per (candidate, node, class, code), from one ``bincount``:
+    ``codes`` (q, n) the rows' codes in their node's candidates, ``row_cell`` each row's
+    ``(node·C + class)·nb``, ``w`` the rows' integer weights, ``T`` (m, C) the nodes' class weights.
+
+    When most codes are 0 (sparse data such as pixels) only the others are counted: a cell's weight
+    at code 0 is then the node's class weight minus its weight at the other codes, exact in
+    integers."""
+    q, n = codes.shape
+    m, C = T.shape
+    size = q * m * C * nb
+    above = codes != 0
+    sparse = 2 * np.count_nonzero(above) < above.size
+    if sparse:
+        nz = np.flatnonzero(above)  # flat (candidate, row) of the codes above 0
+        k, j = np.divmod(nz, n)
+        cell = k * (m * C * nb)
+        cell += row_cell.take(j)
+        cell += codes.ravel().take(nz)
+        wj = w.take(j)
+    else:
+        cell = np.add((np.arange(q) * (m * C * nb))[:, None], row_cell[None, :])
+        cell += codes
+        cell, wj = cell.ravel(), np.broadcast_to(w, (q, n)).ravel()
+    if wj.sum() <= 2 * len(wj):
+        # small integer weights (bootstrap counts): each cell repeated w times and counted, about
+        # twice as fast as a weighted count; exact integers either way
+        H = np.bincount(np.repeat(cell, wj), minlength=size)
+    else:
+        H = np.bincount(cell, weights=wj.astype(np.float64), minlength=size)
+    H = H.reshape(q, m, C, nb)
+    if sparse:
+        H[..., 0] = T[None, :, :] - H[..., 1:].sum(axis=3)
+    return H
 
 
 def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
@@ -512,7 +575,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     out = (np.zeros(m), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp), np.zeros(m, dtype=np.intp))
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
     per = max(1, _HIST_ELEMENTS // (q * nb * C))
-    T_all = totals[:, 1:]
+    T_all = totals[:, 1:].astype(np.int64)  # integer class weights: the contractions below stay in int64
     for a in range(0, m, per):
         z = min(m, a + per)
         mc = z - a
@@ -520,19 +583,8 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         nc = r1 - r0
         lens = seg_len[a:z]
         nl = np.repeat(np.arange(mc), lens)
-        cell = np.empty((q, nc), dtype=np.intp)  # flat index of (candidate, node, class, code)
-        np.add((np.arange(q) * (mc * C * nb))[:, None], ((nl * C + cls_lvl[r0:r1]) * nb)[None, :], out=cell)
-        cell += cand_codes[:, r0:r1]
-        w = w_lvl[r0:r1]
-        size = q * mc * C * nb
-        if w.sum() <= 2 * nc:
-            # small integer weights (bootstrap counts): each row's cell repeated w times and counted,
-            # about twice as fast as a weighted count; exact integers either way
-            H = np.bincount(np.repeat(cell, w, axis=1).ravel(), minlength=size).reshape(q, mc, C, nb)
-        else:
-            H = np.bincount(cell.ravel(), weights=np.broadcast_to(w.astype(np.float64), (q, nc)).ravel(),
-                            minlength=size).reshape(q, mc, C, nb)
         T = T_all[a:z]
+        H = _class_histograms(cand_codes[:, r0:r1], (nl * C + cls_lvl[r0:r1]) * nb, w_lvl[r0:r1], T, nb)
         Hs = H.sum(axis=2)  # weight per (candidate, node, code)
         np.cumsum(H, axis=3, out=H)  # L_c(t)
         A = np.cumsum(Hs, axis=2)  # w_L
@@ -546,7 +598,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cut = Hs > 0
         cut &= R > 0
         if msl > 1:
-            np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :], out=cell)  # (candidate, node, code)
+            cell = np.add((np.arange(q) * (mc * nb))[:, None], (nl * nb)[None, :])  # (candidate, node, code)
             cell += cand_codes[:, r0:r1]
             N = np.bincount(cell.ravel(), minlength=q * mc * nb).reshape(q, mc, nb)
             nL = np.cumsum(N, axis=2)
@@ -647,7 +699,8 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         c2 = np.cumsum(ws2, axis=1, dtype=dt)
         g = nl.astype(np.intp) * C + cls
         gw = np.bincount(g, weights=w, minlength=mc * C).astype(dt)
-        c2 -= (np.cumsum(gw, dtype=dt) - gw)[np.sort(g)][None, :]  # group starts: the same in every column
+        # group starts, one per row in (node, class) order: the same in every column
+        c2 -= np.repeat(np.cumsum(gw, dtype=dt) - gw, np.bincount(g, minlength=mc * C))[None, :]
         c2 *= 2
         c2 -= ws2
         c2 *= ws2
@@ -661,7 +714,6 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         Q = np.cumsum(inc, axis=1, dtype=dt)
         P = np.cumsum(tw, axis=1, dtype=dt)
         A = np.cumsum(ws, axis=1, dtype=dt)  # w_L
-        R = Wn.take(nl)[None, :] - A  # w_R (0 after a node's last row)
         # cuts: the code changes inside a node; leaf-size rules are per position, not per column
         pos = np.arange(nc) - ls.take(nl)
         size = lens.take(nl)
@@ -671,35 +723,33 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cut = np.zeros((q, nc), dtype=bool)
         np.not_equal(sk[:, :-1], sk[:, 1:], out=cut[:, :-1])
         cut &= inside[None, :]
+        # only the cuts (about a quarter of the positions) are scored: flat positions k·nc + row,
+        # ascending, so each (candidate, node)'s cuts are consecutive
+        at = np.flatnonzero(cut)
+        kc, rc = np.divmod(at, nc)
+        nc_ = nl.take(rc).astype(np.intp)  # each cut's node
+        Ac = A.ravel().take(at)
+        Rc = Wn.take(nc_) - Ac  # w_R >= 1 at a cut
         if mwl > 0:
-            cut &= (A >= mwl) & (R >= mwl)
-        SR = ST2.take(nl)[None, :] - 2 * P
-        SR += Q
-        np.maximum(R, 1, out=R)  # finite everywhere (a real cut has w_R >= 1)
-        score = Q / A
-        score += SR / R
-        score *= cut
-        seg_top = np.maximum.reduceat(score, ls, axis=1)  # (q, mc) best score per candidate and node
-        top = seg_top.max(axis=0)  # (mc,)
-        if not (top > 0).any():
+            ok = (Ac >= mwl) & (Rc >= mwl)
+            at, kc, rc, nc_, Ac, Rc = at[ok], kc[ok], rc[ok], nc_[ok], Ac[ok], Rc[ok]
+        if len(at) == 0:
             continue
-        # ties: the earliest cut position in the node, then the earliest candidate column. Only
-        # the (candidate, node) pairs reaching the node's best are searched for their first best
-        # cut: the node's rows of that candidate, not the whole (q, nc) score.
-        kk, node = np.nonzero((seg_top == top[None, :]) & (top > 0)[None, :])
-        ln = lens[node]
-        e = np.repeat(np.arange(len(kk)), ln)
-        col = np.arange(len(e)) + np.repeat(ls[node] - (np.cumsum(ln) - ln), ln)  # the pair's rows
-        hit = np.flatnonzero(score[kk[e], col] == top[node][e])
-        pair = e[hit]
-        lead = np.ones(len(hit), dtype=bool)
-        lead[1:] = pair[1:] != pair[:-1]  # rows ascend within a pair: its first hit
-        ii = col[hit[lead]]  # one per pair
-        tie = (ii - ls[node]) * q + kk
+        Qc = Q.ravel().take(at)
+        SRc = ST2.take(nc_) - 2 * P.ravel().take(at)
+        SRc += Qc
+        score = Qc / Ac
+        score += SRc / Rc
+        top = np.zeros(mc)  # best score per node (0: no cut)
+        np.maximum.at(top, nc_, score)
+        # ties: the earliest cut position in the node, then the earliest candidate column
+        hit = np.flatnonzero(score == top.take(nc_))
+        node = nc_[hit]
+        tie = (rc[hit] - ls.take(node)) * q + kc[hit]
         low = np.full(mc, np.iinfo(np.intp).max)
         np.minimum.at(low, node, tie)
-        first = tie == low[node]
-        kk, ii, node = kk[first], ii[first], node[first]
+        first = hit[tie == low.take(node)]
+        kk, ii, node = kc[first], rc[first], nc_[first]
         gn = a + node
         best_val[gn] = top.take(node)
         best_feat[gn] = feats[gn, kk]
@@ -733,6 +783,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
     totals = total[None, :]
     node_ids = np.array([tree._add_node(None, False, len(order), total_weight, float(crit.impurity(total)),
                                         crit.value(total).ravel(), total)])
+    n_nodes = 1
+    grown = {name: [] for name in _GROWN}  # per level: the split nodes' records, their children's
     # features known to be constant per node (a constant feature stays constant in the subtree)
     lazy = b.max_features < p or b.splitter == "random"
     known = np.zeros((1, p), dtype=bool) if lazy else None
@@ -794,6 +846,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         rank = np.full(m, -1)
         rank[s_idx] = np.arange(len(s_idx))
         child = 2 * rank[row_node] + (~go_left)
+        if 2 * len(s_idx) <= 1 << 16:
+            child = child.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
         perm = np.argsort(child, kind="stable")
         order = order[perm]
         n_left = np.bincount(rank[row_node][go_left], minlength=len(s_idx))
@@ -805,36 +859,53 @@ def build_levelwise(b, stats, rows, want_rows=True):
         child_w = crit.weight(new_tot)
         child_imp = np.asarray(crit.impurity(new_tot), dtype=np.float64)
         child_val = crit.value(new_tot).reshape(len(new_tot), -1)
-        # record the splits and append the children (left then right, node after node) in bulk
-        L_list = tree._lists
+        # record the splits and the children (left then right, node after node) as arrays per
+        # level, written into the tree once at the end
         k = len(s_idx)
-        parents = node_ids[s_idx].tolist()
-        new_ids = len(L_list["feature"]) + np.arange(2 * k)
-        for name, vals in (("feature", f[s_idx]), ("threshold", thr[s_idx].astype(np.float64)),
-                           ("bin_threshold", bins[s_idx]), ("missing_go_to_left", (2 * n_left > n_node).astype(int)),
-                           ("children_left", new_ids[0::2]), ("children_right", new_ids[1::2])):
-            lst = L_list[name]
-            for node, v in zip(parents, vals.tolist()):
-                lst[node] = v
-        L_list["children_left"].extend([-1] * (2 * k))
-        L_list["children_right"].extend([-1] * (2 * k))
-        L_list["feature"].extend([-2] * (2 * k))
-        L_list["threshold"].extend([-2.0] * (2 * k))
-        L_list["impurity"].extend(child_imp.tolist())
-        L_list["n_node_samples"].extend(new_len.tolist())
-        L_list["weighted_n_node_samples"].extend(np.asarray(child_w, dtype=np.float64).tolist())
-        L_list["value"].extend(list(child_val))
-        L_list["missing_go_to_left"].extend([0] * (2 * k))
-        L_list["bin_threshold"].extend([0] * (2 * k))
-        L_list["stats"].extend(list(new_tot))
+        new_ids = n_nodes + np.arange(2 * k)
+        n_nodes += 2 * k
+        for name, vals in (("parent", node_ids[s_idx]), ("feature", f[s_idx]),
+                           ("threshold", thr[s_idx].astype(np.float64)), ("bin_threshold", bins[s_idx]),
+                           ("missing_go_to_left", (2 * n_left > n_node).astype(np.uint8)),
+                           ("children_left", new_ids[0::2]), ("impurity", child_imp), ("n_node_samples", new_len),
+                           ("weighted_n_node_samples", np.asarray(child_w, dtype=np.float64)),
+                           ("value", child_val), ("stats", new_tot)):
+            grown[name].append(vals)
         node_ids, seg_len, totals = new_ids, new_len, new_tot
         if known is not None:
             known = np.repeat(known[s_idx], 2, axis=0)
         depth += 1
+    _fill_tree(tree, grown, n_nodes)
     tree = tree._finalize()
     pre = _preorder(tree)
     _renumber(tree, pre)
     return tree, {int(pre[k]): v for k, v in leaf_rows.items()}
+
+
+_GROWN = ("parent", "feature", "threshold", "bin_threshold", "missing_go_to_left", "children_left", "impurity",
+           "n_node_samples", "weighted_n_node_samples", "value", "stats")
+
+
+def _fill_tree(tree, grown, n_nodes):
+    """Write the levels' records into ``tree`` (which holds the root): per split node (``parent``)
+    its feature, thresholds, missing-value side and children (the right child follows the left
+    one); per child its impurity, sizes, value and statistics; the other fields keep the leaf
+    defaults (no children, undefined feature and threshold)."""
+    L = tree._lists
+    if not grown["parent"]:
+        return
+    cat = {name: np.concatenate(parts) for name, parts in grown.items()}
+    parent = cat["parent"]
+    for name, fill in (("feature", -2), ("threshold", -2.0), ("bin_threshold", 0), ("missing_go_to_left", 0),
+                       ("children_left", -1), ("children_right", -1)):
+        arr = np.full(n_nodes, fill, dtype=np.asarray(fill).dtype)
+        arr[0] = L[name][0]
+        arr[parent] = cat[name] if name != "children_right" else cat["children_left"] + 1
+        L[name] = arr
+    for name in ("impurity", "n_node_samples", "weighted_n_node_samples"):
+        L[name] = np.concatenate([np.asarray(L[name]), cat[name]])
+    for name in ("value", "stats"):
+        L[name] = np.concatenate([np.asarray(L[name]).reshape(1, -1), cat[name].reshape(len(parent) * 2, -1)])
 
 
 def _preorder(tree):
