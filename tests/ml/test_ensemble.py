@@ -106,7 +106,9 @@ def test_gradient_boosting_classifier(cancer, digits):
 
 @pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
 def test_gradient_boosting_regressor(loss, regression):
-    _compare("GradientBoostingRegressor", regression, 0.01, n_estimators=50, loss=loss, random_state=0)
+    # absolute error fits signs: many tied cuts, broken by the seed's random feature order (as in
+    # scikit-learn), so the score moves with the seed; compared over a few seeds
+    _compare_mean("GradientBoostingRegressor", regression, 0.01, seeds=range(4), n_estimators=50, loss=loss)
 
 
 def test_gradient_boosting_first_residual_step():

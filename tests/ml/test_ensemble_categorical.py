@@ -86,7 +86,8 @@ def test_forest_of_one_unbagged_full_tree_is_the_categorical_tree(forest, tree):
     mask = np.array([False, False, True, False, False])
     rf = getattr(gu_ensemble, forest)(1, bootstrap=False, max_features=None, categorical_features=mask,
                                       random_state=0).fit(X, y)
-    single = tree(categorical_features=[2]).fit(X, y)
+    # the tree refitted alone with the seed the forest gave it (its ties between features)
+    single = tree(categorical_features=[2], random_state=rf.estimators_[0].random_state).fit(X, y)
     _assert_same_tree(rf.estimators_[0].tree_, single.tree_)
     assert single.tree_.is_categorical.any()
     np.testing.assert_array_equal(rf.predict(Xt), single.predict(Xt))

@@ -13,7 +13,8 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from groundup.errors import hint
-from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
+from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
+from groundup.ml.ensemble._base import seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.validation import (
@@ -94,9 +95,7 @@ class BaseBagging(BaseEstimator):
         for _ in range(self.n_estimators):
             rows = rng.integers(0, n, n_rows) if self.bootstrap else rng.permutation(n)[:n_rows]
             cols = (rng.integers(0, p, n_cols) if self.bootstrap_features else np.sort(rng.permutation(p)[:n_cols]))
-            est = clone(base)
-            if "random_state" in est.get_params():
-                est.set_params(random_state=int(rng.integers(2**31 - 1)))
+            est = seeded_clone(base, rng)
             if self.is_categorical_ is not None:  # the mask follows the learner's columns
                 sub = self.is_categorical_[cols]
                 est.set_params(categorical_features=sub if sub.any() else None)

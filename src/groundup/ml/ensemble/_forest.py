@@ -178,8 +178,10 @@ class BaseForest(BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
         trees = []
-        for _ in range(self.n_estimators):
+        for seed in seeds.tolist():
             tree = self._make_tree()
+            # as scikit-learn: each tree keeps the seed it is grown with (an unbagged tree refits alike)
+            tree.set_params(random_state=seed)
             tree.n_features_in_ = X.shape[1]
             tree.n_outputs_ = 1
             if self._is_classifier:

@@ -32,6 +32,7 @@ from groundup.ml.tree._categorical import check_categorical_input, resolve_categ
 from groundup.ml.tree._classes import resolve_max_features, tree_feature_importances
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
+from groundup.ml.tree._ties import root_key
 from groundup.ml.tree._tree import _Builder
 from groundup.ml.validation import (
     check_array,
@@ -294,7 +295,7 @@ class BaseGradientBoosting(_BoostingCommon):
                                            min_samples_split=self.min_samples_split,
                                            min_samples_leaf=self.min_samples_leaf,
                                            min_impurity_decrease=self.min_impurity_decrease, keep=keep,
-                                           unit_weight=unit)
+                                           unit_weight=unit, root_key=root_key(rng))
                     _line_search(tree, loss, K, k, leaf, yt, F, r, w, self.learning_rate)
                     if keep is not None and not keep.all():
                         out = ~keep
@@ -517,6 +518,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                                        min_samples_split=2, min_weight_leaf=self.min_child_weight,
                                        max_leaf_nodes=self.max_leaf_nodes, rng=rng, splitter="auto")
                     builder.edge_thresholds = True
+                    builder.random_ties = False  # lowest feature index first, as scikit-learn's booster
                     builder.categorical = self.is_categorical_
                     if n_cols < n_features:
                         builder.feature_subset = np.sort(rng.choice(n_features, n_cols, replace=False))

@@ -17,8 +17,9 @@ keeps both properties from level to level), so for all features and all cut posi
   lie in the same node and each side keeps ``min_samples_leaf`` rows;
 * every candidate is scored in one expression: Friedman's ``(S_L·w_R - S_R·w_L)²/(w_L·w_R·(w_L + w_R))``
   (``= w_L·w_R/(w_L + w_R)·(ȳ_L - ȳ_R)²``) or the squared-error proxy ``S_L²/w_L + S_R²/w_R``,
-  with ``S_R = S - S_L``, ``w_R = w - w_L``; a node's best is its largest score, ties to the earlier
-  position, then the lower feature (the order of the reference finder);
+  with ``S_R = S - S_L``, ``w_R = w - w_L``; a node's best is its largest score, ties to the feature
+  first in the node's random tie order, then its earliest position (:mod:`groundup.ml.tree._ties`,
+  as the reference finder);
 * the chosen splits send each row left (``code ≤ bin``, i.e. ``x ≤ t``) or right, and one stable
   radix sort of the child ids per feature partitions every list for the next level; rows of new
   leaves drop out. The leaf of every training row falls out of the same pass, so the booster's
@@ -36,6 +37,7 @@ import numpy as np
 from groundup.ml.tree._binning import take2d
 from groundup.ml.tree._criterion import FriedmanMSE, SquaredError
 from groundup.ml.tree._levelwise import _preorder, _renumber
+from groundup.ml.tree._ties import child_keys, feature_priority
 from groundup.ml.tree._tree import Tree
 
 _EPSILON = np.finfo(np.float64).eps
@@ -85,8 +87,10 @@ def _score(friedman, sl, sr, wl, wr):
         return sl * sl / wl + sr * sr / wr
 
 
-def _best_cuts(O, C, seg_start, seg_len, totals, wr_row, w_row, unit, friedman, min_samples_leaf):
-    """Best cut per node: ``(has, feature, position)`` over all features and positions."""
+def _best_cuts(O, C, seg_start, seg_len, totals, wr_row, w_row, unit, friedman, min_samples_leaf, priority=None):
+    """Best cut per node: ``(has, feature, position)`` over all features and positions; ties go
+    to the feature of lowest ``priority`` (p, m) in the node (None: the lowest index), then to its
+    earliest position (see :mod:`groundup.ml.tree._ties`)."""
     m = len(seg_len)
     n_act = O.shape[1]
     node_of_pos = np.repeat(np.arange(m), seg_len)
@@ -107,14 +111,20 @@ def _best_cuts(O, C, seg_start, seg_len, totals, wr_row, w_row, unit, friedman, 
     if not unit:
         valid &= (wl > 0) & (wr > 0)
     score[~valid] = -np.inf
-    feat_at = np.argmax(score, axis=0)  # first feature with a position's best score
-    best_at = score[feat_at, np.arange(n_act)]
-    top = np.maximum.reduceat(best_at, seg_start)
+    feat_best = np.maximum.reduceat(score, seg_start, axis=1)  # (p, m) each feature's best per node
+    top = feat_best.max(axis=0)
     has = np.isfinite(top)
+    tied = feat_best == top[None, :]
+    if priority is None:
+        feat = np.argmax(tied, axis=0)
+    else:
+        feat = np.argmin(np.where(tied, priority, np.iinfo(priority.dtype).max), axis=0)
+    # the chosen feature's first position with the node's best score
+    at_best = score[feat[node_of_pos], np.arange(n_act)] == top[node_of_pos]
     big = np.iinfo(np.intp).max
-    first = np.minimum.reduceat(np.where(best_at == top[node_of_pos], np.arange(n_act), big), seg_start)
+    first = np.minimum.reduceat(np.where(at_best, np.arange(n_act), big), seg_start)
     first = np.where(has, first, seg_start)
-    return has, feat_at[first], first
+    return has, feat, first
 
 
 def sync_exact_bin_thresholds(tree, binning):
@@ -131,12 +141,14 @@ def sync_exact_bin_thresholds(tree, binning):
 
 
 def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samples_leaf=1,
-              min_impurity_decrease=0.0, keep=None, unit_weight=False):
+              min_impurity_decrease=0.0, keep=None, unit_weight=False, root_key=None):
     """Grow one exact regression tree level by level on presorted features.
 
     ``stats`` (n, 4) holds ``[1, w, w·r, w·r²]`` per row; ``keep`` marks the rows used (non-zero
-    weight); ``unit_weight`` says every used row has ``w = 1``. Returns ``(tree, leaf)`` where
-    ``leaf[i]`` is the (preorder) leaf of training row ``i`` (``-1`` for rows not used).
+    weight); ``unit_weight`` says every used row has ``w = 1``; ``root_key`` (from
+    :func:`groundup.ml.tree._ties.root_key`, None: lowest index first) orders tied features per
+    node. Returns ``(tree, leaf)`` where ``leaf[i]`` is the (preorder) leaf of training row ``i``
+    (``-1`` for rows not used).
     """
     binning = pre.binning
     codes = binning.codes
@@ -157,6 +169,8 @@ def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samp
     seg_len = np.array([len(rows)])
     totals = total[None, :]
     max_depth = np.inf if max_depth is None else max_depth
+    node_keys = None if root_key is None else np.array([root_key], dtype=np.uint64)
+    all_features = np.arange(codes.shape[1])[:, None]
     depth = 0
     while len(node_ids):
         impurity = np.asarray(criterion.impurity(totals), dtype=np.float64)
@@ -172,10 +186,12 @@ def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samp
             pos = expand[node_of_pos]
             O, C = O[:, pos], C[:, pos]
             node_ids, seg_len, totals = node_ids[expand], seg_len[expand], totals[expand]
+            node_keys = None if node_keys is None else node_keys[expand]
             seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         m = len(node_ids)
+        priority = None if node_keys is None else feature_priority(node_keys[None, :], all_features)
         has, f, at = _best_cuts(O, C, seg_start, seg_len, totals, wr_row, w_row, unit_weight, friedman,
-                                min_samples_leaf)
+                                min_samples_leaf, priority)
         bins = C[f, at].astype(np.intp)
         nxt = C[f, np.minimum(at + 1, C.shape[1] - 1)].astype(np.intp)
         # every row of the level, node after node, and the side of its node's split
@@ -241,6 +257,10 @@ def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samp
         O = np.take_along_axis(O, perm, axis=1)
         C = np.take_along_axis(C, perm, axis=1)
         node_ids, seg_len, totals = new_ids, new_len, new_tot
+        if node_keys is not None:
+            split_keys = node_keys[s_idx]
+            node_keys = np.empty(2 * k, dtype=np.uint64)
+            node_keys[0::2], node_keys[1::2] = child_keys(split_keys, True), child_keys(split_keys, False)
     tree = tree._finalize()
     pre_num = _preorder(tree)
     _renumber(tree, pre_num)

@@ -9,6 +9,7 @@ import numpy as np
 
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
+from groundup.ml.ensemble._base import seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._categorical import check_categorical_input
 from groundup.ml.validation import (
@@ -86,9 +87,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
-            est = clone(base)
-            if "random_state" in est.get_params():
-                est.set_params(random_state=int(rng.integers(2**31 - 1)))
+            est = seeded_clone(base, rng)
             est.fit(X, y, sample_weight=w)
             wrong = est.predict(X) != y
             error = float(np.sum(w[wrong]) / np.sum(w))
@@ -193,7 +192,7 @@ class AdaBoostRegressor(RegressorMixin, BaseEstimator):
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
             idx = rng.choice(n, n, replace=True, p=w)
-            est = clone(base).fit(X[idx], y[idx])
+            est = seeded_clone(base, rng).fit(X[idx], y[idx])
             err = np.abs(est.predict(X) - y)
             if err.max() > 0:
                 err = err / err.max()

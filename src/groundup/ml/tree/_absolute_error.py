@@ -26,6 +26,7 @@ import numpy as np
 from ._binning import take2d
 from ._categorical import random_categorical_sides, with_categories
 from ._splitter import Split
+from ._ties import first_best
 
 _CHUNK_ELEMENTS = 1 << 21
 
@@ -401,11 +402,12 @@ def _lanes(sub, features, yl, wl, binning, categorical):
 
 
 def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf,
-                         categorical=None):
+                         categorical=None, priority=None):
     """Best split of a node under absolute error: maximise scikit-learn's proxy
     ``-(w_L·AE_L/w_L + w_R·AE_R/w_R)`` (i.e. minimise ``AE_L + AE_R``) over every cut of every
     candidate feature (missing values tried on both sides; a categorical feature's categories in
-    the order of their medians). ``None`` when no split is allowed."""
+    the order of their medians). Ties go to the lowest ``priority`` (the features' tie order,
+    :mod:`._ties`; None: their order here), then the earliest cut. ``None`` when no split is allowed."""
     m = len(rows)
     if m < 2:
         return None
@@ -417,7 +419,8 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
     if not lanes:
         return None
     w_node = float(wl.sum())
-    best, best_value = None, -np.inf
+    best, best_value, best_priority = None, -np.inf, None
+    prio_of = dict(zip(np.asarray(features).tolist(), range(len(features)) if priority is None else priority.tolist()))
     unit = bool(np.all(wl == 1.0))
     integer = unit or _integer_weights(wl)
     if integer:  # the rank tables of prefix_absolute_errors, made once for every chunk
@@ -462,10 +465,11 @@ def split_absolute_error(codes, rows, features, y, stats, binning, min_samples_l
             imp_left, imp_right = ae_left / w_left, ae_right / w_right
             proxy = -w_right * imp_right - w_left * imp_left
         proxy = np.where(valid, proxy, -np.inf)
-        k = int(np.argmax(proxy))
-        li, ci = divmod(k, m - 1)
-        if proxy[li, ci] > best_value:
-            best_value = float(proxy[li, ci])
+        lane_priority = np.array([prio_of[f] for f, _, _ in chunk])
+        li = first_best(proxy.max(axis=1), lane_priority)  # lanes of one feature: missing right first
+        ci = int(np.argmax(proxy[li]))
+        if proxy[li, ci] > best_value or (proxy[li, ci] == best_value and lane_priority[li] < best_priority):
+            best_value, best_priority = float(proxy[li, ci]), lane_priority[li]
             best = (chunk[li], ci, float(imp_left[li, ci]), float(imp_right[li, ci]))
     if best is None:
         return None
@@ -505,12 +509,16 @@ _BATCH_ELEMENTS = 1 << 20
 _BATCH_MAX_ROWS = 1 << 8  # nodes of more rows are searched one at a time (batching saves only overhead)
 
 
-def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf):
+def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf,
+                               priority=None):
     """:func:`split_absolute_error` for many nodes at once (ordered features without missing
     values): the lanes of every node whose row count rounds up to the same power of two go through
     one :func:`_prefix_core` pass, and each node's best cut is read off in one vectorised scan — the
-    same splits, bit for bit, without a few dozen NumPy calls per node. Returns one split (or
-    ``None``) per node."""
+    same splits, bit for bit, without a few dozen NumPy calls per node. ``priority`` (nodes,
+    features), optional: each node's tie order of the features. Returns one split (or ``None``) per
+    node."""
+    if priority is None:
+        priority = np.broadcast_to(np.arange(len(features)), (len(node_rows), len(features)))
     out = [None] * len(node_rows)
     buckets = {}
     for i, rows in enumerate(node_rows):
@@ -523,17 +531,17 @@ def split_absolute_error_nodes(codes, node_rows, features, y, stats, binning, mi
         if P > _BATCH_MAX_ROWS:
             for i in members:  # big nodes: batching saves nothing; the one-node search chunks its lanes
                 out[i] = split_absolute_error(codes, node_rows[i], features, y, stats, binning, min_samples_leaf,
-                                              min_weight_leaf)
+                                              min_weight_leaf, priority=priority[i])
             continue
         for start in range(0, len(members), per_batch):
             batch = members[start : start + per_batch]
             for i, split in zip(batch, _split_batch(codes, [node_rows[i] for i in batch], features, y, stats,
-                                                    binning, min_samples_leaf, min_weight_leaf, P)):
+                                                    binning, min_samples_leaf, min_weight_leaf, P, priority[batch])):
                 out[i] = split
     return out
 
 
-def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf, P):
+def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf, min_weight_leaf, P, priority):
     """Best cut of each node of a batch (every node has at most ``P`` rows): lanes ``(node, feature)``
     forward and reversed, built for all nodes with one stable sort per feature, searched by one
     :func:`_prefix_core` pass. A feature constant in a node gets a lane with no valid cut."""
@@ -611,7 +619,9 @@ def _split_batch(codes, node_rows, features, y, stats, binning, min_samples_leaf
     proxy = np.where(valid, proxy, -np.inf)
     lane_pos = np.argmax(proxy, axis=1)  # first best cut of each lane
     lane_best = proxy[lanes, lane_pos].reshape(N, F)
-    best_f = np.argmax(lane_best, axis=1)  # first feature with the node's best cut
+    # the node's best feature: the highest score, ties to the lowest priority
+    tied = lane_best == lane_best.max(axis=1, keepdims=True)
+    best_f = np.argmin(np.where(tied, priority, np.iinfo(priority.dtype).max), axis=1)
     # every node's split at once (what _make_split does node by node): the cut after sorted
     # position ci of feature j sends left the rows whose code is <= the code there
     li = np.arange(N) * F + best_f
@@ -649,7 +659,7 @@ def find_split_rows(builder, record):
         return None
     split = split_absolute_error(builder.binning.codes, rows, features, builder.criterion.y, builder.stats,
                                  builder.binning, builder.min_samples_leaf, builder.min_weight_leaf,
-                                 builder.categorical)
+                                 builder.categorical, builder._tie_priority(record, features))
     if split is not None and split.cat_left is not None:
         split = with_categories(builder, split)
     return split

@@ -53,9 +53,10 @@ def category_order_keys(criterion, hist):
     return np.where(ok, hist[:, :, 2] / np.where(ok, w, 1.0), np.nan)[None]
 
 
-def split_categorical(hist, total, features, criterion, min_samples_leaf, min_weight_leaf):
+def split_categorical(hist, total, features, criterion, min_samples_leaf, min_weight_leaf, priority=None):
     """Best subset split over the categorical ``features`` from their node histogram
-    ``(q, n_bins, S)``: categories sorted by :func:`category_order_keys`, every prefix scored.
+    ``(q, n_bins, S)``: categories sorted by :func:`category_order_keys`, every prefix scored; ties
+    to the lowest ``priority`` (the features' tie order, :mod:`._ties`; None: their order here).
     Returns a :class:`Split` whose ``cat_left`` masks the codes sent left, or ``None``."""
     q, n_bins, S = hist.shape
     keys = category_order_keys(criterion, hist)  # (K, q, B)
@@ -87,7 +88,8 @@ def split_categorical(hist, total, features, criterion, min_samples_leaf, min_we
         return None
     lens_c, dirs_c = np.concatenate(lens_c), np.concatenate(dirs_c)
     left = np.concatenate(left_c).reshape(-1, S)
-    value, k, _, L, R = _score(criterion, total, left, None, min_samples_leaf, min_weight_leaf)
+    prio = feat_of[rows_c] if priority is None else priority[feat_of[rows_c]]
+    value, k, _, L, R = _score(criterion, total, left, None, min_samples_leaf, min_weight_leaf, prio)
     if k is None:
         return None
     r, length = rows_c[k], lens_c[k]
@@ -184,23 +186,28 @@ def find_split_mixed(builder, record):
     if len(features) == 0:
         return None
     is_cat = builder.categorical[features]
+    priority = builder._tie_priority(record, features)
     if builder._use_hist(len(rows)):
         hist = builder._node_hist(rows, features, record)
         num = None
         if not is_cat.all():
             num = split_from_histogram(hist[~is_cat], total, features[~is_cat], builder.binning,
-                                       builder.criterion, builder.min_samples_leaf, builder.min_weight_leaf)
+                                       builder.criterion, builder.min_samples_leaf, builder.min_weight_leaf,
+                                       priority[~is_cat])
         cat_hist = hist[is_cat]
     else:
         num = None
         if not is_cat.all():
             num = builder._find_split({"rows": rows, "total": total, "features": features[~is_cat],
-                                       "numeric_only": True})
+                                       "priority": priority[~is_cat], "numeric_only": True})
         cat_hist = builder._hist(rows, features[is_cat]) if is_cat.any() else None
     cat = None
     if is_cat.any():
         cat = split_categorical(cat_hist, total, features[is_cat], builder.criterion,
-                                builder.min_samples_leaf, builder.min_weight_leaf)
+                                builder.min_samples_leaf, builder.min_weight_leaf, priority[is_cat])
+    if cat is not None and num is not None and cat.proxy == num.proxy:  # a tie: the feature first in order
+        rank = dict(zip(features.tolist(), priority.tolist()))
+        return with_categories(builder, cat) if rank[cat.feature] < rank[num.feature] else num
     if cat is not None and (num is None or cat.proxy > num.proxy):
         return with_categories(builder, cat)
     return num

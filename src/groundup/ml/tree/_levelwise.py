@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._binning import take2d
+from ._ties import child_keys, feature_priority, first_best_per_node
 
 _EPSILON = np.finfo(np.float64).eps
 _CHUNK_ELEMENTS = 1 << 20
@@ -66,9 +67,13 @@ def _node_min_max(columns, order, seg_start, cols, out=None):
     return lo, hi
 
 
-def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_codes=False):
-    """(m, q) candidate features per node, a validity mask (non-constant in the node), and the
+def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_codes=False, keys=None):
+    """(m, q) candidate features per node, in the node's tie order (:mod:`._ties`: among equal
+    scores the earlier candidate wins), a validity mask (non-constant in the node), and the
     smallest and largest code of each candidate in its node.
+
+    Every feature (``max_features >= p``): all ``p`` of them, in the random order the nodes' ``keys``
+    give (their own order without keys).
 
     Like scikit-learn, features are drawn in a random order per node until ``max_features``
     non-constant ones are found; the constancy check runs lazily on a few columns at a time (a
@@ -90,7 +95,10 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
     codes = b.binning.codes
     columns = b.binning.columns()
     if b.max_features >= p and b.splitter != "random":
-        feats = np.broadcast_to(np.arange(p), (m, p))
+        if keys is None:
+            feats = np.broadcast_to(np.arange(p), (m, p))
+        else:
+            feats = np.argsort(feature_priority(keys[:, None], np.arange(p)[None, :]), axis=1)
         lo, hi = _node_min_max(columns, order, seg_start, np.ascontiguousarray(feats))
         return feats, lo != hi, lo, hi
     q = min(b.max_features, p)
@@ -305,7 +313,6 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
     crit = b.criterion
     n, S = len(order), stats.shape[1]
     best_val = np.full(m, -np.inf)
-    best_pos = np.zeros(m, dtype=np.intp)
     best_feat = np.zeros(m, dtype=np.intp)
     best_bin = np.zeros(m, dtype=np.intp)
     best_next = np.zeros(m, dtype=np.intp)
@@ -359,20 +366,14 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
         score = crit.proxy(L[idx], R[idx])
         nodes = node_c[idx]
         pos = ci[idx] - seg_start[nodes]
-        # best per node; ties go to the earlier cut position, then the earlier feature (the
-        # reference finder's order): a running maximum per node, then the smallest tie key
-        top = np.full(m, -np.inf)
-        np.maximum.at(top, nodes, score)
-        tie = np.flatnonzero(score == top[nodes])
-        tie_key = pos[tie] * qc + cj[idx[tie]]
-        low = np.full(m, np.iinfo(np.intp).max)
-        np.minimum.at(low, nodes[tie], tie_key)
-        first = tie[tie_key == low[nodes[tie]]]
-        wn, sc, ps = nodes[first], score[first], pos[first]
-        better = (sc > best_val[wn]) | ((sc == best_val[wn]) & (ps < best_pos[wn]))
+        # best per node; ties go to the earlier candidate column (the node's tie order), then the
+        # earlier cut position; a later chunk's columns win only with a higher score
+        first = first_best_per_node(nodes, score, cj[idx] * n + pos, m)
+        wn, sc = nodes[first], score[first]
+        better = sc > best_val[wn]
         win = idx[first[better]]
         wn = wn[better]
-        best_val[wn], best_pos[wn] = sc[better], ps[better]
+        best_val[wn] = sc[better]
         best_feat[wn] = feats[wn, ks[cj[win]]]
         best_bin[wn] = skey[cj[win], ci[win]] - wn * nb
         best_next[wn] = skey[cj[win], ci[win] + 1] - wn * nb
@@ -564,9 +565,8 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     It is a cut between distinct values when code ``t`` occurs in the node and weight remains on
     the right (every row of a level has weight >= 1, so "occurs" is ``Σ_c H > 0``); with
     ``min_samples_leaf > 1`` the row counts per code come from a second ``bincount``. Ties go to the
-    smallest ``n_L`` (the earliest sorted position), then the earliest candidate, as in the sorted
-    finder: within a candidate that is its first best code; across tied candidates ``n_L`` is
-    counted from the node's rows (ties are rare). Returns (score, feature, code, next code) per node.
+    earliest candidate, then its first best code, as in the sorted finder. Returns (score, feature,
+    code, next code) per node.
     """
     m, q = feats.shape
     nb = b.binning.n_bins
@@ -617,20 +617,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         vk = np.take_along_axis(score, tk[:, :, None], axis=2)[:, :, 0]
         top = vk.max(axis=0)  # (mc,)
         ok = top > 0
-        tied = (vk == top[None, :]) & ok[None, :]
-        k = np.argmax(tied, axis=0)  # the earliest best candidate ...
-        multi = np.flatnonzero(tied.sum(axis=0) > 1)
-        if len(multi):
-            # ... unless a later one cuts at a smaller n_L: count n_L of every tied candidate
-            kk, nn = np.nonzero(tied[:, multi])
-            nn = multi[nn]
-            ln = lens[nn]
-            e = np.repeat(np.arange(len(nn)), ln)
-            pos = np.arange(len(e)) + np.repeat(seg_start[a + nn] - np.concatenate([[0], np.cumsum(ln)[:-1]]), ln)
-            n_left = np.bincount(e, weights=cand_codes[kk[e], pos] <= tk[kk, nn][e], minlength=len(nn))
-            low = np.full(mc, np.inf)
-            np.minimum.at(low, nn, n_left * q + kk)
-            k[multi] = (low[multi] % q).astype(np.intp)
+        k = np.argmax(vk == top[None, :], axis=0)  # the earliest best candidate (the tie order)
         r = np.arange(mc)
         t = tk[k, r]
         later = (Hs[k, r] > 0) & (np.arange(nb)[None, :] > t[:, None])
@@ -742,13 +729,12 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         score += SRc / Rc
         top = np.zeros(mc)  # best score per node (0: no cut)
         np.maximum.at(top, nc_, score)
-        # ties: the earliest cut position in the node, then the earliest candidate column
+        # ties: the earliest candidate column, then the earliest cut position in the node; the
+        # cuts are in (column, row) order, so that is the node's first best cut
         hit = np.flatnonzero(score == top.take(nc_))
-        node = nc_[hit]
-        tie = (rc[hit] - ls.take(node)) * q + kc[hit]
-        low = np.full(mc, np.iinfo(np.intp).max)
-        np.minimum.at(low, node, tie)
-        first = hit[tie == low.take(node)]
+        low = np.full(mc, len(at))
+        np.minimum.at(low, nc_[hit], hit)
+        first = low[low < len(at)]
         kk, ii, node = kc[first], rc[first], nc_[first]
         gn = a + node
         best_val[gn] = top.take(node)
@@ -788,6 +774,9 @@ def build_levelwise(b, stats, rows, want_rows=True):
     # features known to be constant per node (a constant feature stays constant in the subtree)
     lazy = b.max_features < p or b.splitter == "random"
     known = np.zeros((1, p), dtype=bool) if lazy else None
+    # every feature a candidate: each node's key gives its random tie order (see _ties)
+    root_key = getattr(b, "_root_key", None)
+    keys = None if lazy or root_key is None else np.array([root_key], dtype=np.uint64)
     depth = 0
     while len(node_ids):
         m = len(node_ids)
@@ -808,6 +797,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         node_ids, seg_len, totals = node_ids[expand], seg_len[expand], totals[expand]
         if known is not None:
             known = known[expand]
+        if keys is not None:
+            keys = keys[expand]
         m = len(node_ids)
         seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
         row_node = np.repeat(np.arange(m), seg_len)
@@ -816,7 +807,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
             feats, valid, c_lo, c_hi, cand_codes = _candidate_features(b, order, seg_start, seg_len, m, p, known,
                                                                        want_codes=True)
         else:
-            feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known)
+            feats, valid, c_lo, c_hi = _candidate_features(b, order, seg_start, seg_len, m, p, known, keys=keys)
         if radix:
             has, f, bins, thr, L, go_left_all = _best_radix(b, order, seg_start, seg_len, feats, totals,
                                                cls_all.take(order), w_all.take(order), cand_codes)
@@ -874,6 +865,10 @@ def build_levelwise(b, stats, rows, want_rows=True):
         node_ids, seg_len, totals = new_ids, new_len, new_tot
         if known is not None:
             known = np.repeat(known[s_idx], 2, axis=0)
+        if keys is not None:
+            split_keys = keys[s_idx]
+            keys = np.empty(2 * k, dtype=np.uint64)
+            keys[0::2], keys[1::2] = child_keys(split_keys, True), child_keys(split_keys, False)
         depth += 1
     _fill_tree(tree, grown, n_nodes)
     tree = tree._finalize()

@@ -12,7 +12,8 @@ statistics of the left child — and one scorer picks the best:
   parent's minus its sibling's (the sibling-subtraction trick), so only the smaller child is counted.
 
 On codes that are exact (≤ ``max_bins`` distinct values) both finders give the same split.
-Missing values (the last code) are tried on both sides; the better side is recorded.
+Missing values (the last code) are tried on both sides; the better side is recorded. Among equally
+good cuts both take the feature first in the node's tie order, then its lowest cut (:mod:`._ties`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._ties import first_best
 
 _CHUNK_ELEMENTS = 1 << 22  # bound the (n, features, stats) temporaries to ~32 MB
 
@@ -82,11 +85,13 @@ def node_histogram(codes, rows, features, stats_rows, n_bins, class_index=None, 
     return hist
 
 
-def _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf):
+def _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf, priority=None):
     """Best of ``m`` candidate splits given their left statistics ``left`` (m, S).
 
     ``missing`` (m, S) holds the statistics of the rows with a missing value in each candidate's
-    feature (or None): they are tried on the right (default) and on the left. Returns
+    feature (or None): they are tried on the right (default) and on the left. ``priority`` (m,), the
+    candidates' tie order (:mod:`._ties`; None: their order here): among equal scores the lowest
+    priority wins, then the earliest candidate, then missing values on the right. Returns
     ``(score, index, missing_left, L, R)`` or ``(-inf, None, ...)`` when no candidate is allowed.
     """
     right = total - left  # the missing rows (if any) are in here: they go right by default
@@ -104,15 +109,17 @@ def _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf):
             continue
         idx = np.flatnonzero(ok)
         score = criterion.proxy(L, R) if len(idx) == len(L) else criterion.proxy(L[idx], R[idx])
-        k = int(np.argmax(score))
-        if score[k] > best[0]:
-            i = idx[k]
+        k = int(np.argmax(score)) if priority is None else first_best(score, priority[idx])
+        i = idx[k]
+        if score[k] > best[0] or (priority is not None and best[1] is not None and score[k] == best[0]
+                                  and priority[i] < priority[best[1]]):
             best = (float(score[k]), i, miss_left, L[i].copy(), R[i].copy())
     return best
 
 
-def split_from_histogram(hist, total, features, binning, criterion, min_samples_leaf, min_weight_leaf):
-    """Best split of a node from its histogram ``(q, n_bins, S)``; ``None`` if there is none."""
+def split_from_histogram(hist, total, features, binning, criterion, min_samples_leaf, min_weight_leaf, priority=None):
+    """Best split of a node from its histogram ``(q, n_bins, S)``; ``None`` if there is none.
+    ``priority`` (q,): the features' tie order (:mod:`._ties`; None: their order here)."""
     n_bins = binning.n_bins
     missing = None
     if binning.has_missing:
@@ -129,6 +136,8 @@ def split_from_histogram(hist, total, features, binning, criterion, min_samples_
         return None
     if len(splittable) < len(features):
         hist, nonempty, features = hist[splittable], nonempty[splittable], features[splittable]
+        if priority is not None:
+            priority = priority[splittable]
         if missing is not None:
             missing = missing[splittable]
     idx = np.where(nonempty, np.arange(n_bins), n_bins)
@@ -148,7 +157,8 @@ def split_from_histogram(hist, total, features, binning, criterion, min_samples_
             cj, cb = np.concatenate([cj, m]), np.concatenate([cb, last])
             left = np.concatenate([left, total[None, :] - missing[m]])
             miss_c = np.concatenate([miss_c, np.zeros((len(m), missing.shape[1]))])
-    value, i, miss_left, L, R = _score(criterion, total, left, miss_c, min_samples_leaf, min_weight_leaf)
+    value, i, miss_left, L, R = _score(criterion, total, left, miss_c, min_samples_leaf, min_weight_leaf,
+                                       None if priority is None else priority[cj])
     if i is None:
         return None
     j, b = cj[i], cb[i]
@@ -159,20 +169,25 @@ def split_from_histogram(hist, total, features, binning, criterion, min_samples_
     return Split(f, int(b), float(threshold), bool(miss_left), value, L, R)
 
 
-def split_by_sorting(codes, rows, features, stats_rows, total, binning, criterion, min_samples_leaf, min_weight_leaf):
-    """Best split of a node by argsorting its codes per feature (the exact reference finder)."""
+def split_by_sorting(codes, rows, features, stats_rows, total, binning, criterion, min_samples_leaf, min_weight_leaf,
+                     priority=None):
+    """Best split of a node by argsorting its codes per feature (the exact reference finder).
+    ``priority`` (q,): the features' tie order (:mod:`._ties`; None: their order here)."""
     n = len(rows)
     S = stats_rows.shape[1]
     chunk = max(1, _CHUNK_ELEMENTS // max(1, n * S))
-    best_value, best = -np.inf, None
+    best_value, best, best_priority = -np.inf, None, None
     miss = binning.missing_code if binning.has_missing else None
+    if priority is None:
+        priority = np.arange(len(features))
     for start in range(0, len(features), chunk):
         feats = features[start : start + chunk]
+        prio = priority[start : start + chunk]
         sub = codes[rows][:, feats]  # rows, then columns: faster than np.ix_
         if miss is None:  # constant features cannot split: drop them before sorting
             keep = sub.min(axis=0) != sub.max(axis=0)
             if not keep.all():
-                feats, sub = feats[keep], sub[:, keep]
+                feats, sub, prio = feats[keep], sub[:, keep], prio[keep]
             if len(feats) == 0:
                 continue
         order = np.argsort(sub, axis=0, kind="stable")
@@ -201,8 +216,10 @@ def split_by_sorting(codes, rows, features, stats_rows, total, binning, criterio
                 continue
             cum = np.cumsum(stats_rows[order], axis=0)  # (n, q, S)
             left = cum[ci, cj]
-        value, i, miss_left, L, R = _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf)
-        if i is not None and value > best_value:
+        value, i, miss_left, L, R = _score(criterion, total, left, missing, min_samples_leaf, min_weight_leaf,
+                                           prio[cj])
+        if i is not None and (value > best_value or (value == best_value and prio[cj[i]] < best_priority)):
+            best_priority = prio[cj[i]]
             f = int(feats[cj[i]])
             b = int(sorted_codes[ci[i], cj[i]])
             if i >= n_cuts:  # missing alone on the right

@@ -31,6 +31,7 @@ from ._categorical import (
     with_categories,
 )
 from ._splitter import node_histogram, split_by_sorting, split_from_histogram
+from ._ties import child_keys, feature_priority, root_key
 
 TREE_LEAF = -1
 TREE_UNDEFINED = -2
@@ -172,6 +173,9 @@ class _Builder:
     levelwise = True
     radix = True  # level-wise Gini on <= 256 codes with integer weights: radix-sort finder (same tree)
     want_leaf_rows = True  # trees and forests say False: only boosting's line search needs them
+    # all-feature trees break ties between features in a random order per node, as scikit-learn's
+    # trees (see _ties); histogram boosting's say False: lowest index first, as scikit-learn's
+    random_ties = True
 
     def __init__(self, binning, criterion, *, max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  min_weight_leaf=0.0, min_impurity_decrease=0.0, max_features=None,
@@ -253,6 +257,13 @@ class _Builder:
             need -= len(found[-1])
         return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
 
+    def _tie_priority(self, record, features):
+        """Tie order of the node's candidate ``features`` (lower first, see :mod:`._ties`): the draw
+        order for drawn features, a random order per node (from the node's key) for all features."""
+        if not self._all_features():
+            return np.arange(len(features), dtype=np.uint64)
+        return feature_priority(record.get("key"), features)
+
     def _find_split(self, record):
         if getattr(self.criterion, "row_based", False):
             return find_split_rows(self, record)
@@ -267,10 +278,13 @@ class _Builder:
             features = self._candidate_features(rows)
         if len(features) == 0:
             return None
+        priority = record.get("priority")
+        if priority is None:
+            priority = self._tie_priority(record, features)
         if self._use_hist(len(rows)):
             hist = self._node_hist(rows, features, record)
             return split_from_histogram(hist, total, features, self.binning, crit,
-                                        self.min_samples_leaf, self.min_weight_leaf)
+                                        self.min_samples_leaf, self.min_weight_leaf, priority)
         stats_rows, sub_total, cols = self.stats[rows], total, None
         if self.class_index is not None:
             # only the classes present in the node matter: fewer columns to sort and sum
@@ -280,7 +294,7 @@ class _Builder:
             else:
                 cols = None
         split = split_by_sorting(self.binning.codes, rows, features, stats_rows, sub_total, self.binning,
-                                 crit, self.min_samples_leaf, self.min_weight_leaf)
+                                 crit, self.min_samples_leaf, self.min_weight_leaf, priority)
         if split is not None and cols is not None:
             L = np.zeros_like(total)
             L[cols] = split.left_stats
@@ -339,11 +353,16 @@ class _Builder:
         # a pure node cannot improve (boosting's gradients have no notion of purity)
         return not self._never_pure and impurity <= _EPSILON
 
-    def _make_record(self, rows, depth, parent, is_left, total=None):
+    def _make_record(self, rows, depth, parent, is_left, total=None, key=None):
         if total is None:
             total = self.stats[rows].sum(axis=0)
         return {"rows": rows, "depth": depth, "parent": parent, "is_left": is_left, "total": total,
-                "weight": float(self.criterion.weight(total))}
+                "weight": float(self.criterion.weight(total)), "key": key}
+
+    def _child_records(self, record, left_rows, right_rows, left_stats, right_stats, parent=None):
+        depth, key = record["depth"] + 1, record.get("key")
+        return (self._make_record(left_rows, depth, parent, True, left_stats, child_keys(key, True)),
+                self._make_record(right_rows, depth, parent, False, right_stats, child_keys(key, False)))
 
     def _add(self, record):
         total = record["total"]
@@ -393,9 +412,8 @@ class _Builder:
         else:
             self.tree._lists["missing_go_to_left"][record["node"]] = int(go_left.sum() * 2 > len(rows))
         left_rows, right_rows = rows[go_left], rows[~go_left]
-        depth = record["depth"] + 1
-        left = self._make_record(left_rows, depth, record["node"], True, split.left_stats)
-        right = self._make_record(right_rows, depth, record["node"], False, split.right_stats)
+        left, right = self._child_records(record, left_rows, right_rows, split.left_stats, split.right_stats,
+                                          record["node"])
         parent_hist = record.pop("hist", None)
         live = record.pop("live", None)
         if live is not None:
@@ -439,7 +457,7 @@ class _Builder:
         numbered depth first, as :meth:`build` numbers them."""
         y, w = self.criterion.y, self.stats[:, 1]
         codes = self.binning.codes
-        root = self._make_record(rows, 0, None, False)
+        root = self._make_record(rows, 0, None, False, key=self._root_key)
         self.total_weight = root["weight"]
         features = self._candidate_features(rows)
         level = [root]
@@ -452,8 +470,11 @@ class _Builder:
                     todo.append(rec)
             found = [None] * len(todo)
             if todo and len(features):
+                keys = None if self._root_key is None else np.array([rec["key"] for rec in todo], dtype=np.uint64)
+                priority = feature_priority(None if keys is None else keys[:, None], features[None, :])
                 found = split_absolute_error_nodes(codes, [rec["rows"] for rec in todo], features, y, self.stats,
-                                                   self.binning, self.min_samples_leaf, self.min_weight_leaf)
+                                                   self.binning, self.min_samples_leaf, self.min_weight_leaf,
+                                                   np.broadcast_to(priority, (len(todo), len(features))))
             level = []
             for rec, split in zip(todo, found):
                 if split is None:
@@ -469,9 +490,8 @@ class _Builder:
                 r = rec["rows"]
                 go_left = codes[r, split.feature] <= split.bin
                 rec["missing_left"] = int(go_left.sum() * 2 > len(r))
-                depth = rec["depth"] + 1
-                rec["children"] = (self._make_record(r[go_left], depth, None, True, split.left_stats),
-                                   self._make_record(r[~go_left], depth, None, False, split.right_stats))
+                rec["children"] = self._child_records(rec, r[go_left], r[~go_left], split.left_stats,
+                                                      split.right_stats)
                 level.extend(rec["children"])
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}
@@ -499,6 +519,8 @@ class _Builder:
         self._never_pure = never_pure
         if rows is None:
             rows = np.flatnonzero(self.criterion.weight(stats) != 0) if not never_pure else np.arange(len(stats))
+        # ties between features: a random order per node, from the root's key (see _ties)
+        self._root_key = root_key(self.rng) if self.random_ties and self._all_features() else None
         if self._use_levelwise(never_pure):
             # same tree, every node of a depth split at once (see _levelwise)
             from ._levelwise import build_levelwise
@@ -509,7 +531,7 @@ class _Builder:
             return self._build_rows_levelwise(rows, n_outputs, n_values)
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}
-        root = self._make_record(rows, 0, None, False)
+        root = self._make_record(rows, 0, None, False, key=self._root_key)
         self.total_weight = root["weight"]
         if self.max_leaf_nodes is None:
             stack = [root]
