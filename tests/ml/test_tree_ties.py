@@ -52,7 +52,7 @@ def test_node_keys_give_every_node_its_own_random_order():
     assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
     assert sorted(orders[0]) == list(range(20))
     # vectorised over nodes: the same priorities as one node at a time
-    both = feature_priority(np.array([left, right])[:, None], np.arange(20)[None, :])
+    both = feature_priority(np.array([left, right], dtype=np.uint64)[:, None], np.arange(20)[None, :])
     np.testing.assert_array_equal(both[1], feature_priority(right, np.arange(20)))
     np.testing.assert_array_equal(feature_priority(None, np.array([4, 2])), [4, 2])
 

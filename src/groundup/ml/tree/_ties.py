@@ -22,41 +22,52 @@ from __future__ import annotations
 
 import numpy as np
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN, _M1, _M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_MASK = (1 << 64) - 1
 
 
-def mix64(x) -> np.ndarray:
-    """SplitMix64's finaliser: a bijective hash of 64-bit integers (arithmetic modulo 2⁶⁴)."""
-    with np.errstate(over="ignore"):  # wrapping is the point (NumPy warns only on scalars)
-        z = np.asarray(x, dtype=np.uint64) + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+def _mix64_int(z: int) -> int:
+    z = (z + _GOLDEN) & _MASK
+    z = ((z ^ (z >> 30)) * _M1) & _MASK
+    z = ((z ^ (z >> 27)) * _M2) & _MASK
+    return z ^ (z >> 31)
 
 
-def root_key(rng) -> np.uint64 | None:
+def mix64(x):
+    """SplitMix64's finaliser, a bijective hash of 64-bit integers (arithmetic modulo 2⁶⁴): a
+    Python int for an int, a ``uint64`` array for an array (NumPy arrays wrap without warnings)."""
+    if isinstance(x, (int, np.integer)):
+        return _mix64_int(int(x))  # one node's key: plain ints are ~20× faster than NumPy scalars
+    z = np.asarray(x, dtype=np.uint64) + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def root_key(rng) -> int | None:
     """The root's key, drawn from the tree's random state (``None`` without one)."""
-    return None if rng is None else np.uint64(rng.integers(0, 2**63))
+    return None if rng is None else int(rng.integers(0, 2**63))
 
 
 def child_keys(keys, is_left):
-    """Keys of the children of nodes with ``keys`` (``None`` stays ``None``): ``hash(2·key + side)``."""
+    """Keys of the children of nodes with ``keys`` (an int or a ``uint64`` array; ``None`` stays
+    ``None``): ``hash(2·key + side)``, side 0 left, 1 right."""
     if keys is None:
         return None
+    if isinstance(keys, (int, np.integer)):
+        return _mix64_int((2 * int(keys) + (0 if is_left else 1)) & _MASK)
     side = np.where(np.asarray(is_left), np.uint64(0), np.uint64(1))
-    with np.errstate(over="ignore"):
-        return mix64(np.asarray(keys, dtype=np.uint64) * np.uint64(2) + side)
+    return mix64(np.asarray(keys, dtype=np.uint64) * np.uint64(2) + side)
 
 
 def feature_priority(keys, features):
-    """Priority of ``features`` in the nodes of ``keys`` (broadcast): ``hash(key ⊕ hash(f))``, or the
-    feature index itself when ``keys`` is None."""
+    """Priority of ``features`` in the nodes of ``keys`` (an int or an array, broadcast against
+    ``features``): ``hash(key ⊕ hash(f))``, or the feature index itself when ``keys`` is None."""
     f = np.asarray(features)
     if keys is None:
         return f.astype(np.uint64)
-    return mix64(np.asarray(keys, dtype=np.uint64) ^ mix64(f.astype(np.uint64)))
+    k = np.uint64(keys) if isinstance(keys, (int, np.integer)) else np.asarray(keys, dtype=np.uint64)
+    return mix64(mix64(np.atleast_1d(f).astype(np.uint64)) ^ k).reshape(np.broadcast_shapes(np.shape(k), f.shape))
 
 
 def first_best(score, priority) -> int:
