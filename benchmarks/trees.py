@@ -12,8 +12,8 @@ raw values, the same work. gb_tabular_binned runs groundup's with max_bins=255 (
 on quantile-binned features) against scikit-learn's exact booster: a different, cheaper algorithm.
 tree_mae = DecisionTreeRegressor(criterion="absolute_error") on make_regression(n_features=10,
 noise=10) with 20,000 training rows (5,000): fit time and test R². The trees agree to depth 8
-(node for node); deeper, exact ties between features are broken in scikit-learn's random feature
-order, so the full trees and their R² differ slightly.
+(node for node); deeper, exact ties between features are broken in a random feature order per node
+by both libraries, from different random streams, so the full trees and their R² differ slightly.
 """
 
 from __future__ import annotations
