@@ -434,7 +434,7 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 
 # -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
 
-_RADIX_ROWS = 8192  # rows per chunk of nodes (the temporaries per candidate and row stay within the caches)
+_RADIX_ROWS = 32768  # rows per chunk of nodes (few chunks: each costs two sorts per candidate column)
 # a node with at least this many entries (rows with a code above 0, per candidate) per (code, class)
 # cell is searched through histograms: the class weights per (feature, code) from one bincount,
 # instead of sorting its entries per feature
@@ -713,26 +713,28 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         T = T.astype(dt)
         Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
-        codes = cand_codes[:, r0:r1]
+        codes = np.ascontiguousarray(cand_codes[:, r0:r1]).ravel()
         # the entries: flat (candidate, row) of the codes above 0, column after column
         at = np.flatnonzero(codes != 0)
         E = len(at)
         if E == 0:
             continue
         bounds = np.searchsorted(at, np.arange(q + 1) * nc)  # each column's entries
-        ke = np.repeat(np.arange(q), np.diff(bounds))  # each entry's column
-        je = at - ke * nc  # and row
-        key1 = np.subtract(255, codes.ravel().take(at), dtype=np.uint16)
+        ke = np.repeat(np.arange(q, dtype=np.int16), np.diff(bounds))  # each entry's column
+        je = at - np.repeat(np.arange(0, q * nc, nc), np.diff(bounds))  # and row
+        key1 = np.subtract(255, codes.take(at), dtype=np.uint16)
         key1 |= nl.take(je) << 8
         pf = _sort_columns(key1, bounds)
         sk = key1.take(pf)
         je = je.take(pf)
         ne = sk >> 8  # each entry's node, in sorted order
-        cls = cls_lvl[r0:r1].take(je)
-        ws = w_lvl[r0:r1].take(je).astype(dt)
-        key2 = ne * np.uint16(C)
-        key2 += cls
-        tw = ws * T.ravel().take(key2)  # w·T_c per entry
+        # per row of the chunk: its (node, class) and w·T_c; per entry, read through its row
+        nc_key = nl * np.uint16(C)
+        nc_key += cls_lvl[r0:r1]
+        w = w_lvl[r0:r1].astype(dt)
+        key2 = nc_key.take(je)
+        ws = w.take(je)
+        tw = (w * T.ravel().take(nc_key)).take(je)  # w·T_c per entry
         # groups: one node's entries in one column, consecutive
         inner = bounds[1:-1]
         inner = inner[inner < E]  # column starts (empty columns at the end: none)
