@@ -205,15 +205,13 @@ def _draw_order(rng, known, n_open, width):
         med = (srt[(len(srt) - 1) // 2] + srt[len(srt) // 2]) / 2  # np.median's value, without its overhead
         D = int(np.ceil(1.3 * width * p / med)) + 16
         F = rng.integers(0, p, (len(rej), D))
-        # first occurrence of each feature in a node's draws: the draws sorted stably by feature
-        # (a 16-bit radix sort), the first of each run of equal features, flagged in draw order
-        by_f = np.argsort(F.astype(np.uint16) if p <= 1 << 16 else F, axis=1, kind="stable")
-        by_f += (np.arange(len(rej)) * D)[:, None]  # flat positions in F
-        fs = F.ravel().take(by_f)
-        first = np.ones(F.shape, dtype=bool)
-        np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
-        keep = np.empty(F.shape, dtype=bool)
-        keep.ravel()[by_f.ravel()] = first.ravel()
+        # first occurrence of each feature in a node's draws: the smallest draw index per (node,
+        # feature) cell (one minimum.at, about 4x faster than sorting the draws), read at every draw
+        cell = F + (np.arange(len(rej)) * p)[:, None]
+        j = np.broadcast_to(np.arange(D, dtype=np.int32), F.shape)
+        first = np.full(len(rej) * p, D, dtype=np.int32)
+        np.minimum.at(first, cell.ravel(), j.ravel())
+        keep = first.take(cell) == j
         keep &= ~take2d(known, rej[:, None], F)
         n_keep = keep.sum(axis=1)
         # the first `width` kept draws of each node, in draw order (a stable sort of "not kept")
