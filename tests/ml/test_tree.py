@@ -396,15 +396,6 @@ def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf,
     np.testing.assert_array_equal(fast.tree_.threshold, ref.tree_.threshold)
 
 
-def test_chunks_respect_rows_nodes_and_mask():
-    from groundup.ml.tree._levelwise import _chunks
-
-    seg_len = np.array([3, 5, 2, 9, 1, 1, 4])
-    assert _chunks(seg_len, 8, 10) == [(0, 2), (2, 3), (3, 4), (4, 7)]  # a larger node alone
-    mask = np.array([True, True, False, True, True, True, True])
-    assert _chunks(seg_len, 8, 2, mask) == [(0, 2), (3, 4), (4, 6), (6, 7)]  # node 2 skipped
-
-
 @pytest.mark.parametrize("lens", [[5, 0, 7, 1], [4, 4, 4]])
 def test_sort_columns_sorts_each_column_stably(lens):
     from groundup.ml.tree._levelwise import _sort_columns

@@ -452,20 +452,16 @@ def radix_applies(b, stats):
     return bool(np.all(w == np.floor(w)) and w.sum() < 2**26)
 
 
-def _chunks(seg_len, max_rows, max_nodes, nodes=None):
+def _chunks(seg_len, max_rows, max_nodes):
     """Consecutive node ranges holding at most ``max_rows`` rows (a larger node alone) and at most
-    ``max_nodes`` nodes; with ``nodes`` (a mask), only those nodes, in ranges that skip the others."""
-    bounds, start, rows = [], None, 0
-    keep = [True] * len(seg_len) if nodes is None else nodes.tolist()
-    for j, (s, k) in enumerate(zip(seg_len.tolist(), keep)):
-        if start is not None and (not k or rows + s > max_rows or j - start >= max_nodes):
+    ``max_nodes`` nodes."""
+    bounds, start, rows = [], 0, 0
+    for j, s in enumerate(seg_len.tolist()):
+        if j > start and (rows + s > max_rows or j - start >= max_nodes):
             bounds.append((start, j))
-            start = None
-        if k and start is None:
             start, rows = j, 0
         rows += s
-    if start is not None:
-        bounds.append((start, len(seg_len)))
+    bounds.append((start, len(seg_len)))
     return bounds
 
 
@@ -502,10 +498,18 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
     above = np.count_nonzero(sample) / max(1, sample.size)
     big = seg_len * above >= _HIST_ENTRIES_PER_CELL * b.binning.n_bins * C
     for sel, finder in ((big, _hist_nodes), (~big, _radix_nodes)):
-        if sel.any():  # each finder reads its nodes' rows in place (ranges of consecutive nodes)
-            found = finder(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, None if sel.all() else sel)
+        if not sel.any():
+            continue
+        if sel.all():
+            found = finder(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl)
             for dst, src in zip(best, found):
-                dst[sel] = src[sel]
+                dst[:] = src
+            continue
+        rows = np.flatnonzero(np.repeat(sel, seg_len))
+        found = finder(b, cand_codes.take(rows, axis=1), seg_len[sel], feats[sel], totals[sel], cls_lvl.take(rows),
+                       w_lvl.take(rows))
+        for dst, src in zip(best, found):
+            dst[sel] = src
     best_val, best_feat, best_bin, best_next = best
     has = best_val > 0  # a Gini score is > 0: 0 means no allowed cut
     thr = (b.binning.upper[best_feat, best_bin] + b.binning.lower[best_feat, best_next]) / 2.0
@@ -553,7 +557,7 @@ def _class_histograms(codes, row_cell, w, T, nb):
     return H
 
 
-def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=None):
+def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut of large nodes from class histograms: per (candidate, node, class, code) the
     weight ``H`` of the node's rows with that class and code (one ``bincount``; codes on the last
     axis, so the running sums over codes read contiguous memory). A cut after code ``t`` sends codes
@@ -566,8 +570,7 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=Non
     ``min_samples_leaf > 1`` the row counts per code come from a second ``bincount``. Ties go to the
     smallest ``n_L`` (the earliest sorted position), then the earliest candidate, as in the sorted
     finder: within a candidate that is its first best code; across tied candidates ``n_L`` is
-    counted from the node's rows (ties are rare). Returns (score, feature, code, next code) per node
-    (only the nodes ``nodes``, a mask, when given; 0 for the others).
+    counted from the node's rows (ties are rare). Returns (score, feature, code, next code) per node.
     """
     m, q = feats.shape
     nb = b.binning.n_bins
@@ -577,7 +580,8 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=Non
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
     per = max(1, _HIST_ELEMENTS // (q * nb * C))
     T_all = totals[:, 1:].astype(np.int64)  # integer class weights: the contractions below stay in int64
-    for a, z in _chunks(seg_len, np.inf, per, nodes):
+    for a in range(0, m, per):
+        z = min(m, a + per)
         mc = z - a
         r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
         nc = r1 - r0
@@ -669,7 +673,7 @@ def _segment_cumsum(x, first, dt):
     return np.cumsum(y, dtype=dt)
 
 
-def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=None):
+def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut per node with two 16-bit radix sorts per candidate column, only of the rows
     whose code is above 0, and no per-class arrays per row.
 
@@ -684,8 +688,7 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=No
     keep their code order, so a running sum of the weights gives it. The left child is the rest:
     ``w_L = W - w_R`` and ``Σ_c L_c² = Σ_c T_c² - 2·Σ_c T_c·R_c + Σ_c R_c²``. Every cut (the code
     changes inside a node, or the node's code-0 rows against all its entries) is scored; returns
-    (score, feature, code, next code) per node (only the nodes ``nodes``, a mask, when given; 0 for
-    the others)."""
+    (score, feature, code, next code) per node."""
     m, q = feats.shape
     C = totals.shape[1] - 1
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
@@ -693,7 +696,7 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl, nodes=No
     best_val, best_feat, best_bin, best_next = out
     T_all = totals[:, 1:].astype(np.int64)  # (m, C) class weights per node
     msl, mwl = b.min_samples_leaf, b.min_weight_leaf
-    for a, z in _chunks(seg_len, _RADIX_ROWS, 256, nodes):
+    for a, z in _chunks(seg_len, _RADIX_ROWS, 256):
         mc = z - a
         r0, r1 = seg_start[a], seg_start[z - 1] + seg_len[z - 1]
         nc = r1 - r0
