@@ -408,9 +408,11 @@ def test_sort_columns_sorts_each_column_stably(lens):
 
 
 @pytest.mark.parametrize("min_samples_leaf, min_weight_leaf", [(1, 0.0), (2, 0.0), (1, 3.0)])
-def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_weight_leaf, monkeypatch):
+@pytest.mark.parametrize("density", [0.4, 0.97])
+def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_weight_leaf, density, monkeypatch):
     # one level, both finders on the same nodes: tiny nodes, candidates without any code above 0
-    # (constant ones, last), columns without code 0, nodes spread over several radix chunks
+    # (constant ones, last), columns without code 0, nodes spread over several radix chunks; sparse
+    # codes (only the codes above 0 sorted) and dense ones (all rows sorted)
     from types import SimpleNamespace
 
     import groundup.ml.tree._levelwise as lw
@@ -420,7 +422,7 @@ def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_wei
     q, nb, C = 5, 9, 3
     seg_len = rng.integers(2, 30, 25)
     n = int(seg_len.sum())
-    codes = np.where(rng.random((q, n)) < 0.4, rng.integers(1, nb, (q, n)), 0).astype(np.uint8)
+    codes = np.where(rng.random((q, n)) < density, rng.integers(1, nb, (q, n)), 0).astype(np.uint8)
     node = np.repeat(np.arange(len(seg_len)), seg_len)
     codes[-1, node % 3 == 0] = 0  # the last candidate constant (at code 0) in every third node
     codes[1, node % 4 == 1] = rng.integers(1, 3, int((node % 4 == 1).sum()))  # no code 0 at all

@@ -432,11 +432,12 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 
 # -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
 
+_RADIX_DENSE = 0.8  # a chunk with at least this share of codes above 0 sorts all its rows
 _RADIX_ROWS = 32768  # rows per chunk of nodes (few chunks: each costs two sorts per candidate column)
 # a node with at least this many entries (rows with a code above 0, per candidate) per (code, class)
 # cell is searched through histograms: the class weights per (feature, code) from one bincount,
 # instead of sorting its entries per feature
-_HIST_ENTRIES_PER_CELL = 0.3
+_HIST_ENTRIES_PER_CELL = 0.1
 _HIST_ELEMENTS = 1 << 21  # (candidate, node, code, class) cells per histogram chunk
 
 
@@ -663,12 +664,14 @@ def _sort_columns(key, bounds):
     return pf
 
 
-def _segment_cumsum(x, first, dt):
+def _segment_cumsum(x, first, dt, total=None):
     """Running sums of ``x`` that restart at every segment (``first``: ascending segment starts, the
-    first one 0), as ``dt``: each segment's total is subtracted at the next segment's start, so the
-    running sums never leave one segment's range (no overflow of a long array's total)."""
+    first one 0), as ``dt``: each segment's total (``total`` when known) is subtracted at the next
+    segment's start, so the running sums never leave one segment's range (no overflow of a long
+    array's total)."""
     y = x.astype(dt)
-    total = np.add.reduceat(y, first)
+    if total is None:
+        total = np.add.reduceat(y, first)
     y[first[1:]] -= total[:-1]
     return np.cumsum(y, dtype=dt)
 
@@ -688,7 +691,11 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     keep their code order, so a running sum of the weights gives it. The left child is the rest:
     ``w_L = W - w_R`` and ``Σ_c L_c² = Σ_c T_c² - 2·Σ_c T_c·R_c + Σ_c R_c²``. Every cut (the code
     changes inside a node, or the node's code-0 rows against all its entries) is scored; returns
-    (score, feature, code, next code) per node."""
+    (score, feature, code, next code) per node.
+
+    A chunk of dense codes (few at 0) sorts all its rows instead: every column then holds every
+    row, so the sorts are 2-D and each running sum restarts from totals known per node (``T``),
+    as no row is left out."""
     m, q = feats.shape
     C = totals.shape[1] - 1
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
@@ -712,15 +719,26 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
         codes = np.ascontiguousarray(cand_codes[:, r0:r1]).ravel()
-        # the entries: flat (candidate, row) of the codes above 0, column after column
-        at = np.flatnonzero(codes != 0)
-        E = len(at)
+        above = codes != 0
+        E = np.count_nonzero(above)
         if E == 0:
             continue
-        bounds = np.searchsorted(at, np.arange(q + 1) * nc)  # each column's entries
-        ke = np.repeat(np.arange(q, dtype=np.int16), np.diff(bounds))  # each entry's column
-        je = at - np.repeat(np.arange(0, q * nc, nc), np.diff(bounds))  # and row
-        key1 = np.subtract(255, codes.take(at), dtype=np.uint16)
+        dense = E >= _RADIX_DENSE * len(codes)
+        if dense:
+            # dense codes: every row is an entry (equal columns: 2-D sorts), those at code 0 sort
+            # last and the code-0 cut is an ordinary one
+            E = len(codes)
+            bounds = np.arange(0, E + 1, nc)
+            ke = np.repeat(np.arange(q, dtype=np.int16), nc)
+            je = np.tile(np.arange(nc), q)
+            key1 = np.subtract(255, codes, dtype=np.uint16)
+        else:
+            # the entries: flat (candidate, row) of the codes above 0, column after column
+            at = np.flatnonzero(above)
+            bounds = np.searchsorted(at, np.arange(q + 1) * nc)  # each column's entries
+            ke = np.repeat(np.arange(q, dtype=np.int16), np.diff(bounds))  # each entry's column
+            je = at - np.repeat(np.arange(0, q * nc, nc), np.diff(bounds))  # and row
+            key1 = np.subtract(255, codes.take(at), dtype=np.uint16)
         key1 |= nl.take(je) << 8
         pf = _sort_columns(key1, bounds)
         sk = key1.take(pf)
@@ -748,16 +766,20 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cg = np.ones(E, dtype=bool)
         np.not_equal(k2[1:], k2[:-1], out=cg[1:])
         cg[inner] = True
-        c2 = _segment_cumsum(ws2, np.flatnonzero(cg), dt)
+        cf = np.flatnonzero(cg)
+        # with every row an entry (dense), a segment's total is its node's weight of the class
+        c2 = _segment_cumsum(ws2, cf, dt, T.ravel().take(k2.take(cf)) if dense else None)
         c2 *= 2
         c2 -= ws2
         c2 *= ws2
         inc = np.empty(E, dtype=dt)
         inc[pf2] = c2  # back to code order
         # running sums per group: the right child of the cut after each entry
-        SR = _segment_cumsum(inc, gf, dt)  # Σ_c R_c²
-        PR = _segment_cumsum(tw, gf, dt)  # Σ_c T_c·R_c
-        WR = _segment_cumsum(ws, gf, dt)  # w_R
+        # (with every row an entry, a group's totals are its node's: Σ_c T_c², Σ_c T_c², W)
+        gn_ = ne.take(gf) if dense else None
+        SR = _segment_cumsum(inc, gf, dt, ST2.take(gn_) if dense else None)  # Σ_c R_c²
+        PR = _segment_cumsum(tw, gf, dt, ST2.take(gn_) if dense else None)  # Σ_c T_c·R_c
+        WR = _segment_cumsum(ws, gf, dt, Wn.take(gn_) if dense else None)  # w_R
         # cuts, after entry e: the next entry of the group has a smaller code, or e is the group's
         # last entry and the node has rows at code 0 (all on the left)
         last = np.append(group[1:], True)  # the group's last entry
