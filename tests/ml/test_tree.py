@@ -365,8 +365,8 @@ def test_take2d_equals_fancy_indexing():
 @pytest.mark.parametrize("hist_entries", [0.0, 0.15, 1e9])
 @pytest.mark.parametrize("scale", [1, 1000])
 @pytest.mark.parametrize("density", [0.3, 0.9])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, min_weight_fraction_leaf,
-                                                               hist_entries, scale, density, monkeypatch):
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(
+        min_samples_leaf, min_weight_fraction_leaf, hist_entries, scale, density, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
     # with many ties: the radix finder's integer running sums and the histogram finder's (every
     # node, the large ones, none) must give the sorted finder's tree, leaf-size rules included;
@@ -409,7 +409,8 @@ def test_sort_columns_sorts_each_column_stably(lens):
 
 @pytest.mark.parametrize("min_samples_leaf, min_weight_leaf", [(1, 0.0), (2, 0.0), (1, 3.0)])
 @pytest.mark.parametrize("density", [0.4, 0.97])
-def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_weight_leaf, density, monkeypatch):
+def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_weight_leaf, density,
+                                                       monkeypatch):
     # one level, both finders on the same nodes: tiny nodes, candidates without any code above 0
     # (constant ones, last), columns without code 0, nodes spread over several radix chunks; sparse
     # codes (only the codes above 0 sorted) and dense ones (all rows sorted)

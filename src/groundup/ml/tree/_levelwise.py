@@ -19,9 +19,9 @@ grown one *level* at a time instead, with the same result:
 * **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
   data): :func:`_best_radix`, the same splits, exact in integers, from class histograms per
   (candidate, code) for large nodes and from two 16-bit radix sorts per column with running sums
-  of single numbers (no per-class arrays per row) for the others; both skip the rows at code 0
-  (most pixels), which go left at every cut; the candidates' codes are copied from the constancy
-  scan's blocks, not read twice from the code matrix;
+  of single numbers (no per-class arrays per row) for the others; on sparse codes both skip the
+  rows at code 0 (most pixels), which go left at every cut; the candidates' codes are copied from
+  the constancy scan's blocks, not read twice from the code matrix;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
@@ -676,6 +676,13 @@ def _segment_cumsum(x, first, dt, total=None):
     return np.cumsum(y, dtype=dt)
 
 
+def _n_left(left0, gf, e):
+    """Rows on the left of the cut after entry ``e`` (code order, largest first): the node's rows
+    at code 0 plus the entries after ``e`` in its group (``gf`` the groups' first entries,
+    ``left0`` per group its code-0 rows plus its last entry's position)."""
+    return left0.take(np.searchsorted(gf, e, side="right") - 1) - e
+
+
 def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     """Best Gini cut per node with two 16-bit radix sorts per candidate column, only of the rows
     whose code is above 0, and no per-class arrays per row.
@@ -789,17 +796,13 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         np.not_equal(sk[:-1], sk[1:], out=cut[:-1])
         cut[gl] = left0 > 0
         left0 += gl
-
-        def n_left(e):  # rows left of the cut after entry e: the code-0 rows and the group's entries after e
-            return left0.take(np.searchsorted(gf, e, side="right") - 1) - e
-
         e = np.flatnonzero(cut)
         nc_ = ne.take(e).astype(np.intp)  # each cut's node
         kc = ke.take(e)
         Rc = WR.take(e)
         Ac = Wn.take(nc_) - Rc  # w_L >= 1 at a cut
         if msl > 1 or mwl > 0:
-            nL = n_left(e)
+            nL = _n_left(left0, gf, e)
             ok = (nL >= msl) & (lens.take(nc_) - nL >= msl)
             if mwl > 0:
                 ok &= (Ac >= mwl) & (Rc >= mwl)
@@ -816,7 +819,7 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         # ties: the earliest cut position in the node, then the earliest candidate column
         hit = np.flatnonzero(score == top.take(nc_))
         node = nc_[hit]
-        tie = (n_left(e[hit]) - 1) * q + kc[hit]
+        tie = (_n_left(left0, gf, e[hit]) - 1) * q + kc[hit]
         low = np.full(mc, np.iinfo(np.intp).max)
         np.minimum.at(low, node, tie)
         first = hit[tie == low.take(node)]
@@ -824,7 +827,8 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         gn = a + node
         best_val[gn] = top.take(node)
         best_feat[gn] = feats[gn, kk]
-        best_bin[gn] = np.where(last[ii], 0, 255 - (sk.take(ii + 1, mode="clip") & 0xFF))  # 0: the code-0 cut
+        # the code-0 cut (after a group's last entry) is at code 0
+        best_bin[gn] = np.where(last[ii], 0, 255 - (sk.take(ii + 1, mode="clip") & 0xFF))
         best_next[gn] = 255 - (sk[ii] & 0xFF)
     return out
 
