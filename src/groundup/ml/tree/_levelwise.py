@@ -738,14 +738,14 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
             # last and the code-0 cut is an ordinary one
             E = len(codes)
             bounds = np.arange(0, E + 1, nc)
-            ke = np.repeat(np.arange(q, dtype=np.int16), nc)
+            ke = np.repeat(np.arange(q, dtype=np.int32), nc)
             je = np.tile(np.arange(nc), q)
             key1 = np.subtract(255, codes, dtype=np.uint16)
         else:
             # the entries: flat (candidate, row) of the codes above 0, column after column
             at = np.flatnonzero(above)
             bounds = np.searchsorted(at, np.arange(q + 1) * nc)  # each column's entries
-            ke = np.repeat(np.arange(q, dtype=np.int16), np.diff(bounds))  # each entry's column
+            ke = np.repeat(np.arange(q, dtype=np.int32), np.diff(bounds))  # each entry's column
             je = at - np.repeat(np.arange(0, q * nc, nc), np.diff(bounds))  # and row
             key1 = np.subtract(255, codes.take(at), dtype=np.uint16)
         key1 |= nl.take(je) << 8
