@@ -670,12 +670,12 @@ def _segment_cumsum(x, first, dt, total=None):
     """Running sums of ``x`` that restart at every segment (``first``: ascending segment starts, the
     first one 0), as ``dt``: each segment's total (``total`` when known) is subtracted at the next
     segment's start, so the running sums never leave one segment's range (no overflow of a long
-    array's total)."""
-    y = x.astype(dt)
+    array's total). ``x`` of type ``dt`` is overwritten with them."""
+    y = x if x.dtype == dt else x.astype(dt)
     if total is None:
         total = np.add.reduceat(y, first)
     y[first[1:]] -= total[:-1]
-    return np.cumsum(y, dtype=dt)
+    return np.cumsum(y, dtype=dt, out=y)
 
 
 def _n_left(left0, gf, e):
@@ -777,7 +777,7 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         cg[inner] = True
         cf = np.flatnonzero(cg)
         # with every row an entry (dense), a segment's total is its node's weight of the class
-        c2 = _segment_cumsum(ws2, cf, dt, T.ravel().take(k2.take(cf)) if dense else None)
+        c2 = _segment_cumsum(ws2.copy(), cf, dt, T.ravel().take(k2.take(cf)) if dense else None)
         c2 *= 2
         c2 -= ws2
         c2 *= ws2
