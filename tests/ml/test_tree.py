@@ -367,18 +367,20 @@ def test_take2d_equals_fancy_indexing():
 
 
 @pytest.mark.parametrize("min_samples_leaf, min_weight_fraction_leaf", [(1, 0.0), (3, 0.0), (1, 0.01)])
-@pytest.mark.parametrize("hist_rows", [0.0, 0.15, 1e9])
+@pytest.mark.parametrize("hist_entries", [0.0, 0.15, 1e9])
 @pytest.mark.parametrize("scale", [1, 1000])
 @pytest.mark.parametrize("density", [0.3, 0.9])
-def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf, min_weight_fraction_leaf, hist_rows,
-                                                               scale, density, monkeypatch):
+def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(
+        min_samples_leaf, min_weight_fraction_leaf, hist_entries, scale, density, monkeypatch):
     # forest-style trees (random features per node, bootstrap counts as weights) on pixel-like codes
     # with many ties: the radix finder's integer running sums and the histogram finder's (every
     # node, the large ones, none) must give the sorted finder's tree, leaf-size rules included;
-    # sparse codes (mostly 0: histograms count only the others) and dense ones
+    # sparse codes (mostly 0: both finders skip those rows) and dense ones; small radix chunks, so
+    # that a level's nodes span several
     import groundup.ml.tree._levelwise as lw
 
-    monkeypatch.setattr(lw, "_HIST_ROWS_PER_CELL", hist_rows)
+    monkeypatch.setattr(lw, "_HIST_ENTRIES_PER_CELL", hist_entries)
+    monkeypatch.setattr(lw, "_RADIX_ROWS", 200)
 
     rng = np.random.default_rng(0)
     n, p = 1500, 40
@@ -397,6 +399,52 @@ def test_radix_finder_grows_the_same_tree_as_the_sorted_finder(min_samples_leaf,
     ref = make().fit(X, y, sample_weight=w)
     _assert_same_tree(fast.tree_, ref.tree_)
     np.testing.assert_array_equal(fast.tree_.threshold, ref.tree_.threshold)
+
+
+@pytest.mark.parametrize("lens", [[5, 0, 7, 1], [4, 4, 4]])
+def test_sort_columns_sorts_each_column_stably(lens):
+    from groundup.ml.tree._levelwise import _sort_columns
+
+    rng = np.random.default_rng(0)
+    bounds = np.concatenate([[0], np.cumsum(lens)])
+    key = rng.integers(0, 3, bounds[-1]).astype(np.uint16)  # many equal keys: stability matters
+    column = np.repeat(np.arange(len(lens)), lens)
+    np.testing.assert_array_equal(_sort_columns(key, bounds), np.lexsort((key, column)))
+
+
+@pytest.mark.parametrize("min_samples_leaf, min_weight_leaf", [(1, 0.0), (2, 0.0), (1, 3.0)])
+@pytest.mark.parametrize("density", [0.4, 0.97])
+def test_radix_nodes_equal_hist_nodes_on_ragged_levels(min_samples_leaf, min_weight_leaf, density,
+                                                       monkeypatch):
+    # one level, both finders on the same nodes: tiny nodes, candidates without any code above 0
+    # (constant ones, last), columns without code 0, nodes spread over several radix chunks; sparse
+    # codes (only the codes above 0 sorted) and dense ones (all rows sorted)
+    from types import SimpleNamespace
+
+    import groundup.ml.tree._levelwise as lw
+
+    monkeypatch.setattr(lw, "_RADIX_ROWS", 40)
+    rng = np.random.default_rng(1)
+    q, nb, C = 5, 9, 3
+    seg_len = rng.integers(2, 30, 25)
+    n = int(seg_len.sum())
+    codes = np.where(rng.random((q, n)) < density, rng.integers(1, nb, (q, n)), 0).astype(np.uint8)
+    node = np.repeat(np.arange(len(seg_len)), seg_len)
+    codes[-1, node % 3 == 0] = 0  # the last candidate constant (at code 0) in every third node
+    codes[1, node % 4 == 1] = rng.integers(1, 3, int((node % 4 == 1).sum()))  # no code 0 at all
+    cls = rng.integers(0, C, n).astype(np.uint16)
+    w = rng.integers(1, 4, n).astype(np.int64)
+    totals = np.zeros((len(seg_len), C + 1))
+    np.add.at(totals, (node, 0), 1)
+    np.add.at(totals, (node, 1 + cls), w)
+    feats = np.tile(np.arange(q), (len(seg_len), 1))
+    b = SimpleNamespace(binning=SimpleNamespace(n_bins=nb), min_samples_leaf=min_samples_leaf,
+                        min_weight_leaf=min_weight_leaf)
+    radix = lw._radix_nodes(b, codes, seg_len, feats, totals, cls, w)
+    hist = lw._hist_nodes(b, codes, seg_len, feats, totals, cls, w)
+    assert (radix[0] > 0).sum() > 10
+    for r, h in zip(radix, hist):
+        np.testing.assert_array_equal(r, h)
 
 
 def test_radix_finder_only_for_integer_weights_and_gini():

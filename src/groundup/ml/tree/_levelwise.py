@@ -19,8 +19,9 @@ grown one *level* at a time instead, with the same result:
 * **Gini on at most 256 codes with integer weights** (random forests on bootstrap counts, pixel
   data): :func:`_best_radix`, the same splits, exact in integers, from class histograms per
   (candidate, code) for large nodes and from two 16-bit radix sorts per column with running sums
-  of single numbers (no per-class arrays per row) for the others; the candidates' codes are copied
-  from the constancy scan's blocks, not read twice from the code matrix;
+  of single numbers (no per-class arrays per row) for the others; on sparse codes both skip the
+  rows at code 0 (most pixels), which go left at every cut; the candidates' codes are copied from
+  the constancy scan's blocks, not read twice from the code matrix;
 * one vectorised score, a best candidate per node (running maxima with ``ufunc.at``), one stable
   partition into the children, and the level's nodes recorded in bulk.
 
@@ -212,15 +213,13 @@ def _draw_order(rng, known, n_open, width):
         med = (srt[(len(srt) - 1) // 2] + srt[len(srt) // 2]) / 2  # np.median's value, without its overhead
         D = int(np.ceil(1.3 * width * p / med)) + 16
         F = rng.integers(0, p, (len(rej), D))
-        # first occurrence of each feature in a node's draws: the draws sorted stably by feature
-        # (a 16-bit radix sort), the first of each run of equal features, flagged in draw order
-        by_f = np.argsort(F.astype(np.uint16) if p <= 1 << 16 else F, axis=1, kind="stable")
-        by_f += (np.arange(len(rej)) * D)[:, None]  # flat positions in F
-        fs = F.ravel().take(by_f)
-        first = np.ones(F.shape, dtype=bool)
-        np.not_equal(fs[:, 1:], fs[:, :-1], out=first[:, 1:])
-        keep = np.empty(F.shape, dtype=bool)
-        keep.ravel()[by_f.ravel()] = first.ravel()
+        # first occurrence of each feature in a node's draws: the smallest draw index per (node,
+        # feature) cell (one minimum.at, about 4x faster than sorting the draws), read at every draw
+        cell = F + (np.arange(len(rej)) * p)[:, None]
+        j = np.broadcast_to(np.arange(D, dtype=np.int32), F.shape)
+        first = np.full(len(rej) * p, D, dtype=np.int32)
+        np.minimum.at(first, cell.ravel(), j.ravel())
+        keep = first.take(cell) == j
         keep &= ~take2d(known, rej[:, None], F)
         n_keep = keep.sum(axis=1)
         # the first `width` kept draws of each node, in draw order (a stable sort of "not kept")
@@ -434,11 +433,12 @@ def _best_random(b, order, row_node, feats, valid, lo, hi, totals, stats):
 
 # -- Gini on small integer codes and integer weights: radix sorts, no per-class work per row ----------
 
-_RADIX_ROWS = 8192  # rows per chunk of nodes (the (q, rows) temporaries stay within the caches)
-# a node with at least this many rows per (code, class) cell is searched through histograms: the
-# class weights per (feature, code) from one bincount, instead of sorting its rows per feature
-# (measured crossover on MNIST forest levels: ~400 rows for 256 codes and 10 classes)
-_HIST_ROWS_PER_CELL = 0.16
+_RADIX_DENSE = 0.8  # a chunk with at least this share of codes above 0 sorts all its rows
+_RADIX_ROWS = 32768  # rows per chunk of nodes (few chunks: each costs two sorts per candidate column)
+# a node with at least this many entries (rows with a code above 0, per candidate) per (code, class)
+# cell is searched through histograms: the class weights per (feature, code) from one bincount,
+# instead of sorting its entries per feature
+_HIST_ENTRIES_PER_CELL = 0.1
 _HIST_ELEMENTS = 1 << 21  # (candidate, node, code, class) cells per histogram chunk
 
 
@@ -473,10 +473,11 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
 
     ``order`` lists the level's rows node after node, ``cls_lvl`` and ``w_lvl`` their classes (as
     ``uint16``) and integer weights, ``cand_codes`` (q, n) their codes in their node's candidates
-    (read here when not given). Large nodes (many rows per (code, class) cell) go to
+    (read here when not given). Large nodes (many codes above 0 per (code, class) cell) go to
     :func:`_hist_nodes` (class histograms per feature and code), the others to
-    :func:`_radix_nodes` (16-bit radix sorts of their rows per feature). Both score a cut from
-    ``Σ_c L_c²``, ``Σ_c T_c·L_c`` and ``w_L``, exact integers, as
+    :func:`_radix_nodes` (16-bit radix sorts of their rows above code 0 per feature). Both score a
+    cut from ``Σ_c L_c²``, ``Σ_c T_c·L_c`` and ``w_L`` (or their right-child counterparts), exact
+    integers, as
 
         score = Σ_c L_c²/w_L + Σ_c R_c²/w_R,   Σ_c R_c² = Σ_c T_c² - 2·Σ_c T_c·L_c + Σ_c L_c²,
 
@@ -493,7 +494,11 @@ def _best_radix(b, order, seg_start, seg_len, feats, totals, cls_lvl, w_lvl, can
         idx = np.repeat(feats.T * n_total, seg_len, axis=1)
         idx += order[None, :]
         cand_codes = cols.ravel().take(idx)
-    big = seg_len >= _HIST_ROWS_PER_CELL * b.binning.n_bins * C
+    # large nodes go to the class histograms: many entries (codes above 0: the radix finder's rows)
+    # per (code, class) cell; the share of codes above 0 is estimated on every 16th row of the level
+    sample = cand_codes[:, ::16]
+    above = np.count_nonzero(sample) / max(1, sample.size)
+    big = seg_len * above >= _HIST_ENTRIES_PER_CELL * b.binning.n_bins * C
     for sel, finder in ((big, _hist_nodes), (~big, _radix_nodes)):
         if not sel.any():
             continue
@@ -533,9 +538,11 @@ def _class_histograms(codes, row_cell, w, T, nb):
     sparse = 2 * np.count_nonzero(above) < above.size
     if sparse:
         nz = np.flatnonzero(above)  # flat (candidate, row) of the codes above 0
-        k, j = np.divmod(nz, n)
-        cell = k * (m * C * nb)
-        cell += row_cell.take(j)
+        # candidate and row of each, from the candidates' counts (cheaper than a divmod)
+        counts = np.diff(np.searchsorted(nz, np.arange(q + 1) * n))
+        j = nz - np.repeat(np.arange(0, q * n, n), counts)
+        cell = row_cell.take(j)
+        cell += np.repeat(np.arange(0, size, m * C * nb), counts)
         cell += codes.ravel().take(nz)
         wj = w.take(j)
     else:
@@ -629,19 +636,62 @@ def _hist_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
     return out
 
 
-def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
-    """Best Gini cut per node with two 16-bit radix sorts per candidate column and no per-class
-    arrays per row.
+def _sort_columns(key, bounds):
+    """Stable order of the flat ``key`` within each column's slice ``bounds[k]:bounds[k+1]`` (flat
+    positions, each slice sorted on its own: ``uint16`` keys make each sort a radix sort)."""
+    q = len(bounds) - 1
+    lens = np.diff(bounds)
+    if len(key) and np.all(lens == lens[0]):  # equal columns (dense codes): one 2-D sort
+        pf = np.argsort(key.reshape(q, -1), axis=1, kind="stable")
+        pf += bounds[:-1, None]
+        return pf.ravel()
+    pf = np.empty(len(key), dtype=np.intp)
+    for k in range(q):
+        s, e = bounds[k], bounds[k + 1]
+        pf[s:e] = np.argsort(key[s:e], kind="stable")
+        pf[s:e] += s
+    return pf
 
-    Per chunk of at most 256 nodes, each candidate column's rows are sorted by the key
-    ``node·256 + code`` (NumPy's stable sort of ``uint16`` is a radix sort, linear time). ``Σ_c L_c²``
-    and ``Σ_c T_c·L_c`` (``T`` the node's class totals) are running sums over the sorted rows of a
-    single number each: moving a row of class ``c`` and weight ``w`` to the left child adds
-    ``w·(2·L_c + w)`` to ``Σ_c L_c²`` (``L_c`` the weight of its class already on the left) and ``w·T_c``
-    to ``Σ_c T_c·L_c``. ``L_c`` before each row comes from a second stable sort by ``node·C + class``:
-    within a class the rows keep their code order, so a running sum of the weights gives it. Every
-    cut (the code changes inside a node) is scored; returns (score, feature, code, next code) per
-    node."""
+
+def _segment_cumsum(x, first, dt, total=None):
+    """Running sums of ``x`` that restart at every segment (``first``: ascending segment starts, the
+    first one 0), as ``dt``: each segment's total (``total`` when known) is subtracted at the next
+    segment's start, so the running sums never leave one segment's range (no overflow of a long
+    array's total). ``x`` of type ``dt`` is overwritten with them."""
+    y = x if x.dtype == dt else x.astype(dt)
+    if total is None:
+        total = np.add.reduceat(y, first)
+    y[first[1:]] -= total[:-1]
+    return np.cumsum(y, dtype=dt, out=y)
+
+
+def _n_left(left0, gf, e):
+    """Rows on the left of the cut after entry ``e`` (code order, largest first): the node's rows
+    at code 0 plus the entries after ``e`` in its group (``gf`` the groups' first entries,
+    ``left0`` per group its code-0 rows plus its last entry's position)."""
+    return left0.take(np.searchsorted(gf, e, side="right") - 1) - e
+
+
+def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
+    """Best Gini cut per node with two 16-bit radix sorts per candidate column, only of the rows
+    whose code is above 0, and no per-class arrays per row.
+
+    Most codes of sparse data (pixels) are 0, and rows at code 0 go left at every cut, so they are
+    never sorted: per chunk of at most 256 nodes, each candidate column's other rows (its
+    *entries*) are sorted by the key ``node·256 + (255 - code)``, largest code first
+    (NumPy's stable sort of ``uint16`` is a radix sort, linear time), and running sums over them
+    give the **right** child at each cut: moving a row of class ``c`` and weight ``w`` to the right
+    adds ``w·(2·R_c + w)`` to ``Σ_c R_c²`` (``R_c`` the weight of its class already on the right),
+    ``w·T_c`` to ``Σ_c T_c·R_c`` (``T`` the node's class weights) and ``w`` to ``w_R``. ``R_c``
+    before each row comes from a second stable sort by ``node·C + class``: within a class the rows
+    keep their code order, so a running sum of the weights gives it. The left child is the rest:
+    ``w_L = W - w_R`` and ``Σ_c L_c² = Σ_c T_c² - 2·Σ_c T_c·R_c + Σ_c R_c²``. Every cut (the code
+    changes inside a node, or the node's code-0 rows against all its entries) is scored; returns
+    (score, feature, code, next code) per node.
+
+    A chunk of dense codes (few at 0) sorts all its rows instead: every column then holds every
+    row, so the sorts are 2-D and each running sum restarts from totals known per node (``T``),
+    as no row is left out."""
     m, q = feats.shape
     C = totals.shape[1] - 1
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
@@ -656,91 +706,120 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
         if nc < 2:
             continue
         lens = seg_len[a:z]
-        ls = seg_start[a:z] - r0  # local node starts
         nl = np.repeat(np.arange(mc, dtype=np.uint16), lens)
-        cls = cls_lvl[r0:r1]
         T = T_all[a:z]
         Wn = T.sum(axis=1)
         # all running sums lie in [-2·W², 2·W²] (W the largest node weight): int32 when that fits
         dt = np.int32 if int(Wn.max()) <= 32767 else np.int64
-        w = w_lvl[r0:r1].astype(dt)
         T = T.astype(dt)
         Wn = Wn.astype(dt)
         ST2 = np.einsum("ij,ij->i", T, T)  # Σ_c T_c² per node
-        # (q, nc): each row's codes in its node's candidate columns, keyed by node
-        key1 = cand_codes[:, r0:r1].astype(np.uint16)
-        key1 |= (nl << 8)[None, :]
-        offs = np.arange(0, q * nc, nc)[:, None]
-        pf = np.argsort(key1, axis=1, kind="stable")
-        ws = w.take(pf)
-        tw = (w * T.ravel().take(nl.astype(np.intp) * C + cls)).take(pf)  # w·T_c per row, in code order
-        key2 = cls.take(pf)
-        key2 += (nl * C)[None, :]
-        pf += offs
-        sk = key1.ravel().take(pf)
-        # rows in (node, class) order, code order kept within a class: a running sum of the weights
-        # minus the group's start is L_c including the row, and the row adds w·(2·L_c - w) to Σ_c L_c²
-        pf2 = np.argsort(key2, axis=1, kind="stable")
-        pf2 += offs
-        ws2 = ws.ravel().take(pf2).reshape(q, nc)
-        c2 = np.cumsum(ws2, axis=1, dtype=dt)
-        g = nl.astype(np.intp) * C + cls
-        gw = np.bincount(g, weights=w, minlength=mc * C).astype(dt)
-        # group starts, one per row in (node, class) order: the same in every column
-        c2 -= np.repeat(np.cumsum(gw, dtype=dt) - gw, np.bincount(g, minlength=mc * C))[None, :]
+        codes = np.ascontiguousarray(cand_codes[:, r0:r1]).ravel()
+        above = codes != 0
+        E = np.count_nonzero(above)
+        if E == 0:
+            continue
+        dense = E >= _RADIX_DENSE * len(codes)
+        if dense:
+            # dense codes: every row is an entry (equal columns: 2-D sorts), those at code 0 sort
+            # last and the code-0 cut is an ordinary one
+            E = len(codes)
+            bounds = np.arange(0, E + 1, nc)
+            ke = np.repeat(np.arange(q, dtype=np.int32), nc)
+            je = np.tile(np.arange(nc), q)
+            key1 = np.subtract(255, codes, dtype=np.uint16)
+        else:
+            # the entries: flat (candidate, row) of the codes above 0, column after column
+            at = np.flatnonzero(above)
+            bounds = np.searchsorted(at, np.arange(q + 1) * nc)  # each column's entries
+            ke = np.repeat(np.arange(q, dtype=np.int32), np.diff(bounds))  # each entry's column
+            je = at - np.repeat(np.arange(0, q * nc, nc), np.diff(bounds))  # and row
+            key1 = np.subtract(255, codes.take(at), dtype=np.uint16)
+        key1 |= nl.take(je) << 8
+        pf = _sort_columns(key1, bounds)
+        sk = key1.take(pf)
+        je = je.take(pf)
+        ne = sk >> 8  # each entry's node, in sorted order
+        # per row of the chunk: its (node, class) and w·T_c; per entry, read through its row
+        nc_key = nl * np.uint16(C)
+        nc_key += cls_lvl[r0:r1]
+        w = w_lvl[r0:r1].astype(dt)
+        key2 = nc_key.take(je)
+        ws = w.take(je)
+        tw = (w * T.ravel().take(nc_key)).take(je)  # w·T_c per entry
+        # groups: one node's entries in one column, consecutive
+        inner = bounds[1:-1]
+        inner = inner[inner < E]  # column starts (empty columns at the end: none)
+        group = np.ones(E, dtype=bool)
+        np.not_equal(ne[1:], ne[:-1], out=group[1:])
+        group[inner] = True
+        gf = np.flatnonzero(group)
+        # entries in (node, class) order, code order kept within a class: a running sum of the
+        # weights per (column, node, class) is R_c including the entry, which adds w·(2·R_c - w)
+        pf2 = _sort_columns(key2, bounds)
+        ws2 = ws.take(pf2)
+        k2 = key2.take(pf2)
+        cg = np.ones(E, dtype=bool)
+        np.not_equal(k2[1:], k2[:-1], out=cg[1:])
+        cg[inner] = True
+        cf = np.flatnonzero(cg)
+        # with every row an entry (dense), a segment's total is its node's weight of the class
+        c2 = _segment_cumsum(ws2.copy(), cf, dt, T.ravel().take(k2.take(cf)) if dense else None)
         c2 *= 2
         c2 -= ws2
         c2 *= ws2
-        inc = np.empty((q, nc), dtype=dt)
-        inc.ravel()[pf2.ravel()] = c2.ravel()  # back to code order
-        # running sums over code order; the node totals subtracted at each node start restart them
-        if mc > 1:
-            inc[:, ls[1:]] -= ST2[:-1][None, :]
-            tw[:, ls[1:]] -= ST2[:-1][None, :]
-            ws[:, ls[1:]] -= Wn[:-1][None, :]
-        Q = np.cumsum(inc, axis=1, dtype=dt)
-        P = np.cumsum(tw, axis=1, dtype=dt)
-        A = np.cumsum(ws, axis=1, dtype=dt)  # w_L
-        # cuts: the code changes inside a node; leaf-size rules are per position, not per column
-        pos = np.arange(nc) - ls.take(nl)
-        size = lens.take(nl)
-        inside = np.zeros(nc, dtype=bool)
-        inside[:-1] = nl[:-1] == nl[1:]
-        inside &= (pos + 1 >= msl) & (size - pos - 1 >= msl)
-        cut = np.zeros((q, nc), dtype=bool)
-        np.not_equal(sk[:, :-1], sk[:, 1:], out=cut[:, :-1])
-        cut &= inside[None, :]
-        # only the cuts (about a quarter of the positions) are scored: flat positions k·nc + row,
-        # ascending, so each (candidate, node)'s cuts are consecutive
-        at = np.flatnonzero(cut)
-        kc, rc = np.divmod(at, nc)
-        nc_ = nl.take(rc).astype(np.intp)  # each cut's node
-        Ac = A.ravel().take(at)
-        Rc = Wn.take(nc_) - Ac  # w_R >= 1 at a cut
-        if mwl > 0:
-            ok = (Ac >= mwl) & (Rc >= mwl)
-            at, kc, rc, nc_, Ac, Rc = at[ok], kc[ok], rc[ok], nc_[ok], Ac[ok], Rc[ok]
-        if len(at) == 0:
+        inc = np.empty(E, dtype=dt)
+        inc[pf2] = c2  # back to code order
+        # running sums per group: the right child of the cut after each entry
+        # (with every row an entry, a group's totals are its node's: Σ_c T_c², Σ_c T_c², W)
+        gn_ = ne.take(gf) if dense else None
+        SR = _segment_cumsum(inc, gf, dt, ST2.take(gn_) if dense else None)  # Σ_c R_c²
+        PR = _segment_cumsum(tw, gf, dt, ST2.take(gn_) if dense else None)  # Σ_c T_c·R_c
+        WR = _segment_cumsum(ws, gf, dt, Wn.take(gn_) if dense else None)  # w_R
+        # cuts, after entry e: the next entry of the group has a smaller code, or e is the group's
+        # last entry and the node has rows at code 0 (all on the left)
+        last = np.append(group[1:], True)  # the group's last entry
+        gl = np.flatnonzero(last)
+        left0 = lens.take(ne.take(gf)) - (gl + 1 - gf)  # rows at code 0
+        cut = np.zeros(E, dtype=bool)
+        np.not_equal(sk[:-1], sk[1:], out=cut[:-1])
+        cut[gl] = left0 > 0
+        left0 += gl
+        e = np.flatnonzero(cut)
+        nc_ = ne.take(e).astype(np.intp)  # each cut's node
+        kc = ke.take(e)
+        Rc = WR.take(e)
+        Ac = Wn.take(nc_) - Rc  # w_L >= 1 at a cut
+        if msl > 1 or mwl > 0:
+            nL = _n_left(left0, gf, e)
+            ok = (nL >= msl) & (lens.take(nc_) - nL >= msl)
+            if mwl > 0:
+                ok &= (Ac >= mwl) & (Rc >= mwl)
+            e, nc_, kc, Ac, Rc = e[ok], nc_[ok], kc[ok], Ac[ok], Rc[ok]
+        if len(e) == 0:
             continue
-        Qc = Q.ravel().take(at)
-        SRc = ST2.take(nc_) - 2 * P.ravel().take(at)
-        SRc += Qc
+        SRc = SR.take(e)
+        Qc = ST2.take(nc_) - 2 * PR.take(e)  # Σ_c L_c²
+        Qc += SRc
         score = Qc / Ac
         score += SRc / Rc
         top = np.zeros(mc)  # best score per node (0: no cut)
         np.maximum.at(top, nc_, score)
-        # ties: the earliest candidate column, then the earliest cut position in the node; the
-        # cuts are in (column, row) order, so that is the node's first best cut
+        # ties: the earliest candidate column, then the earliest cut position in the node (the
+        # fewest rows on the left; within a column a node's cuts run from the largest code down)
         hit = np.flatnonzero(score == top.take(nc_))
-        low = np.full(mc, len(at))
-        np.minimum.at(low, nc_[hit], hit)
-        first = low[low < len(at)]
-        kk, ii, node = kc[first], rc[first], nc_[first]
+        node = nc_[hit]
+        tie = kc[hit].astype(np.int64) * (nc + 1) + _n_left(left0, gf, e[hit])  # unique per cut
+        low = np.full(mc, np.iinfo(np.int64).max)
+        np.minimum.at(low, node, tie)
+        first = hit[tie == low.take(node)]
+        kk, ii, node = kc[first], e[first], nc_[first]
         gn = a + node
         best_val[gn] = top.take(node)
         best_feat[gn] = feats[gn, kk]
-        best_bin[gn] = sk[kk, ii] & 0xFF
-        best_next[gn] = sk[kk, ii + 1] & 0xFF
+        # the code-0 cut (after a group's last entry) is at code 0
+        best_bin[gn] = np.where(last[ii], 0, 255 - (sk.take(ii + 1, mode="clip") & 0xFF))
+        best_next[gn] = 255 - (sk[ii] & 0xFF)
     return out
 
 
