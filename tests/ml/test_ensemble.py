@@ -214,20 +214,31 @@ def test_bad_input():
         gu.ExtraTreesClassifier(3).fit(np.where(X > 1, np.nan, X), y)
 
 
-def test_forest_n_jobs_and_random_state_give_the_same_trees(digits):
+def test_forest_n_jobs_and_random_state_give_the_same_trees(digits, monkeypatch):
     # pixel data (<= 17 distinct values) with bootstrap counts: the radix finder's path; threads
     # for the trees and the column coding must not change a single split, nor must worker
-    # processes (trees sent in batches, the shared data memory-mapped) or a refit
+    # processes (trees sent in batches, the shared data memory-mapped by joblib or, on large data,
+    # by the forest itself) or a refit
+    import os
+
     from joblib import parallel_backend
+
+    from groundup.ml.ensemble import _forest
+    from groundup.ml.tree._binning import Binning
 
     Xa, Xb, ya, _ = digits
     one = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
     two = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
     with parallel_backend("loky", n_jobs=2):
         procs = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
+    mapped, real = [], Binning.memory_map
+    monkeypatch.setattr(Binning, "memory_map", lambda self, folder: mapped.append(folder) or real(self, folder))
+    monkeypatch.setattr(_forest, "_PROCESS_MIN_CELLS", 0)  # the large-data path: processes, own memory maps
+    large = gu.RandomForestClassifier(8, n_jobs=2, random_state=3, oob_score=True).fit(Xa, ya)
+    assert mapped and not os.path.exists(mapped[0])  # used, and its files removed after the fit
     again = gu.RandomForestClassifier(8, n_jobs=1, random_state=3, oob_score=True).fit(Xa, ya)
     assert len(procs.estimators_) == 8
-    for other in (two, procs, again):
+    for other in (two, procs, large, again):
         for a, b in zip(one.estimators_, other.estimators_):
             np.testing.assert_array_equal(a.tree_.feature, b.tree_.feature)
             np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)

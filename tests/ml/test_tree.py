@@ -477,3 +477,16 @@ def test_binning_in_threads_equals_serial(max_bins):
     np.testing.assert_array_equal(threaded.n_bins_feature, serial.n_bins_feature)
     for a, b in zip(threaded.edges, serial.edges):
         np.testing.assert_array_equal(a, b)
+
+
+def test_binning_memory_map_keeps_every_array(tmp_path):
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((300, 70)) < 0.8, 0.0, np.round(np.abs(rng.normal(size=(300, 70))), 1) + 0.1)
+    b = bin_features(X)
+    codes, columns, bits = b.codes.copy(), b.columns().copy(), b.above_lowest().copy()
+    b.memory_map(tmp_path)
+    assert isinstance(b.codes, np.memmap) and not b.codes.flags.writeable
+    np.testing.assert_array_equal(b.codes, codes)
+    np.testing.assert_array_equal(b.columns(), columns)
+    np.testing.assert_array_equal(b.above_lowest(), bits)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["above_lowest.npy", "codes.npy", "columns.npy"]

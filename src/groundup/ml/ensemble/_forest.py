@@ -22,6 +22,8 @@ target (random forests), a random subset (extra trees); see :class:`DecisionTree
 from __future__ import annotations
 
 import numbers
+import os
+import tempfile
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -105,6 +107,11 @@ def _locality_order(X, y_encoded, rng_seed=0):
     return np.lexsort((z[:, 0], bucket, y_encoded))
 
 
+def _shared_memory_dir():
+    """``/dev/shm`` where it exists (memory-backed, as joblib uses it), else the default temp dir."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw, row_order=None):
     rng = np.random.default_rng(seed)
     n = len(sample_weight)
@@ -115,6 +122,9 @@ def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw,
             counts = counts[row_order]
         weight = sample_weight * counts
     tree._fit(None, None, weight, binning=binning, rng=rng, y_encoded=y_encoded)
+    # the per-node statistics served the growing (and pruning) only: without them a grown MNIST tree
+    # is ~40% smaller to send back from a worker and to keep (its ``value`` holds what predicts)
+    tree.tree_.node_stats = None
     return tree
 
 
@@ -175,6 +185,7 @@ class BaseForest(BaseEstimator):
             binning._columns = binning._above_lowest = None
         binning.columns()  # made once, shared by the trees
         binning.above_lowest()
+        prefer = "processes" if n * X.shape[1] >= _PROCESS_MIN_CELLS else "threads"
         rng = check_random_state(self.random_state)
         seeds = rng.integers(0, 2**63 - 1, self.n_estimators)
         trees = []
@@ -190,11 +201,15 @@ class BaseForest(BaseEstimator):
         trees[0]._validate_params(n)  # bad parameters fail before any work
         # a few batches of trees per job: a worker process receives the shared data once per batch
         n_batches = min(len(trees), _BATCHES_PER_JOB * effective_n_jobs(self.n_jobs))
-        prefer = "processes" if n * X.shape[1] >= _PROCESS_MIN_CELLS else "threads"
-        grown = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
-            delayed(_grow_trees)([trees[i] for i in idx], seeds[idx], binning, y_fit, w_fit, self.bootstrap,
-                                 n_draw, row_order)
-            for idx in np.array_split(np.arange(len(trees)), n_batches))
+        with tempfile.TemporaryDirectory(prefix="groundup-forest-", dir=_shared_memory_dir(),
+                                         ignore_cleanup_errors=True) as folder:
+            if prefer == "processes" and n_batches > 1:
+                binning.memory_map(folder)  # the workers get file references, not 100 MB each batch
+            grown = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
+                delayed(_grow_trees)([trees[i] for i in idx], seeds[idx], binning, y_fit, w_fit, self.bootstrap,
+                                     n_draw, row_order)
+                for idx in np.array_split(np.arange(len(trees)), n_batches))
+            del binning  # (the memory maps close before their files go)
         self.estimators_ = [t for batch in grown for t in batch]
         self._seeds = seeds
         self._n_draw = n_draw

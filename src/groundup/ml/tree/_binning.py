@@ -64,6 +64,23 @@ class Binning:
             self._above_lowest = (bits,)
         return self._above_lowest[0]
 
+    def memory_map(self, folder) -> None:
+        """Move the large arrays (codes, their columns, the bitsets) to read-only memory maps of
+        ``.npy`` files written once in ``folder``. joblib's process backend then sends a worker a
+        reference to each file, instead of hashing (and comparing) ~100 MB per batch of work."""
+        from pathlib import Path
+
+        def mapped(name, a):
+            if a is None:
+                return None
+            path = Path(folder) / f"{name}.npy"
+            np.save(path, a)
+            return np.load(path, mmap_mode="r")
+
+        self.codes = mapped("codes", self.codes)
+        self._columns = mapped("columns", self.columns())
+        self._above_lowest = (mapped("above_lowest", self.above_lowest()),)
+
     @property
     def missing_code(self) -> int:
         return self.n_bins - 1
