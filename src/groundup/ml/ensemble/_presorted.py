@@ -258,9 +258,8 @@ def grow_tree(pre, stats, criterion, *, max_depth, min_samples_split=2, min_samp
         C = np.take_along_axis(C, perm, axis=1)
         node_ids, seg_len, totals = new_ids, new_len, new_tot
         if node_keys is not None:
-            split_keys = node_keys[s_idx]
-            node_keys = np.empty(2 * k, dtype=np.uint64)
-            node_keys[0::2], node_keys[1::2] = child_keys(split_keys, True), child_keys(split_keys, False)
+            # the children, left then right per split node, as the level's nodes are listed
+            node_keys = child_keys(np.repeat(node_keys[s_idx], 2), np.tile([True, False], k))
     tree = tree._finalize()
     pre_num = _preorder(tree)
     _renumber(tree, pre_num)

@@ -945,9 +945,8 @@ def build_levelwise(b, stats, rows, want_rows=True):
         if known is not None:
             known = np.repeat(known[s_idx], 2, axis=0)
         if keys is not None:
-            split_keys = keys[s_idx]
-            keys = np.empty(2 * k, dtype=np.uint64)
-            keys[0::2], keys[1::2] = child_keys(split_keys, True), child_keys(split_keys, False)
+            # the children, left then right per split node, as the level's nodes are listed
+            keys = child_keys(np.repeat(keys[s_idx], 2), np.tile([True, False], k))
         depth += 1
     _fill_tree(tree, grown, n_nodes)
     tree = tree._finalize()
