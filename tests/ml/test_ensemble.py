@@ -185,10 +185,44 @@ def test_hist_gradient_boosting_early_stopping():
     ours = gu.HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=0).fit(Xa, ya)
     theirs = sk.HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=0).fit(Xa, ya)
     assert ours.n_iter_ < 100 and theirs.n_iter_ < 100
-    # the rule: none of the last n_iter_no_change losses beat the one before them by tol
-    val = -ours.validation_score_
-    assert len(val) == ours.n_iter_ and all(v > val[-11] - 1e-7 for v in val[-10:])
+    # as scikit-learn's: one score per iteration plus the constant model's, and the fit stops at the
+    # first iteration where scikit-learn's own rule says stop
+    for est in (ours, theirs):
+        assert est.train_score_.shape == est.validation_score_.shape == (est.n_iter_ + 1,)
+    val = list(ours.validation_score_)
+    stops = [theirs._should_stop(val[:i]) for i in range(1, len(val) + 1)]
+    assert stops == [False] * (len(val) - 1) + [True]
     assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.02
+    # without early stopping neither library computes a loss: both score lists are empty
+    quiet = gu.HistGradientBoostingClassifier(max_iter=5, early_stopping=False).fit(Xa, ya)
+    sk_quiet = sk.HistGradientBoostingClassifier(max_iter=5, early_stopping=False).fit(Xa, ya)
+    for est in (quiet, sk_quiet):
+        assert est.train_score_.shape == est.validation_score_.shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_early_stopping_rules_are_scikit_learns(seed):
+    # validation-loss curves with plateaus and ties (values on a coarse grid): each rule stops at
+    # the same iteration as scikit-learn's
+    from groundup.ml.ensemble._gb import _no_improvement, _stopping
+    rng = np.random.default_rng(seed)
+    losses = np.round(1.0 - np.cumsum(rng.normal(0.01, 0.02, 60)), 2)
+    n, tol = int(rng.integers(1, 6)), float(rng.choice([0.0, 0.01, 0.015]))
+    # first order: scikit-learn's ring buffer of the last n losses (GradientBoosting._fit_stages)
+    history, expected = np.full(n, np.inf), None
+    for i, v in enumerate(losses):
+        if np.any(v + tol < history):
+            history[i % n] = v
+        else:
+            expected = i
+            break
+    got = next((i for i in range(len(losses)) if _stopping(list(losses[: i + 1]), n, tol)), None)
+    assert got == expected
+    # histogram boosting: HistGradientBoosting._should_stop on the scores -loss
+    judge = sk.HistGradientBoostingClassifier(n_iter_no_change=n, tol=tol)
+    scores = list(-losses)
+    for i in range(1, len(scores) + 1):
+        assert _no_improvement(scores[:i], n, tol) == judge._should_stop(scores[:i])
 
 
 @pytest.mark.parametrize("make", [

@@ -212,11 +212,21 @@ def _line_search(tree, loss, K, k, leaf, y, F, r, w, learning_rate):
 
 
 def _stopping(history, n_iter_no_change, tol):
-    """Stop when none of the last ``n_iter_no_change`` losses beat the one before them by ``tol``."""
+    """scikit-learn's rule for first-order boosting: stop when the newest validation loss is not
+    below any of the ``n_iter_no_change`` losses before it by more than ``tol``."""
     if n_iter_no_change is None or len(history) <= n_iter_no_change:
         return False
-    reference = history[-n_iter_no_change - 1]
-    return all(h > reference - tol for h in history[-n_iter_no_change:])
+    newest = history[-1] + tol
+    return not any(newest < h for h in history[-n_iter_no_change - 1:-1])
+
+
+def _no_improvement(scores, n_iter_no_change, tol):
+    """scikit-learn's rule for histogram boosting: stop when none of the last ``n_iter_no_change``
+    scores (higher is better) beats the score before them by more than ``tol``."""
+    if len(scores) <= n_iter_no_change:
+        return False
+    reference = scores[-n_iter_no_change - 1] + tol
+    return not any(s > reference for s in scores[-n_iter_no_change:])
 
 
 class BaseGradientBoosting(_BoostingCommon):
@@ -469,6 +479,18 @@ class BaseHistGradientBoosting(_BoostingCommon):
         n_features = X.shape[1]
         n_cols = max(1, int(round(self.colsample_bytree * n_features)))
         self._stages, self.train_score_, self.validation_score_ = [], [], []
+
+        def stop_early():
+            """Record the scores (``-loss``, training and validation) of the model so far; True when
+            none of the last ``n_iter_no_change`` validation scores beat the one before them by
+            ``tol`` (scikit-learn's rule). Only with early stopping, as scikit-learn: without it the
+            fit computes no loss at all."""
+            self.train_score_.append(-loss.loss(yt, F, wt))
+            self.validation_score_.append(-loss.loss(target[val], Fv, w_all[val]))
+            return _no_improvement(self.validation_score_, self.n_iter_no_change, self.tol)
+
+        if val is not None:
+            stop_early()  # the first scores: the constant model, before any tree
         missing = binning.missing_code if binning.has_missing else None
         # boosting's own grower handles ordered features without missing values; categorical
         # subsets and learned missing-value directions take the shared tree builder
@@ -534,11 +556,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
                         Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                     stage.append(tree)
                 self._stages.append(stage)
-                self.train_score_.append(-loss.loss(yt, F, wt))
-                if val is not None:
-                    self.validation_score_.append(-loss.loss(target[val], Fv, w_all[val]))
-                    if _stopping([-s for s in self.validation_score_], self.n_iter_no_change, self.tol):
-                        break
+                if val is not None and stop_early():
+                    break
         finally:
             if pool is not None:
                 pool.close()
