@@ -462,14 +462,17 @@ def test_radix_finder_only_for_integer_weights_and_gini():
     assert not radix_applies(make([1, 2, 0, 1, 1, 3], Entropy(2)), stats)
 
 
-@pytest.mark.parametrize("max_bins", [None, 16])
-def test_binning_in_threads_equals_serial(max_bins):
+@pytest.mark.parametrize("max_bins, subsample", [(None, None), (16, None), (16, 200)])
+def test_binning_in_threads_equals_serial(max_bins, subsample):
+    # the subsampled quantiles draw their rows in column order, outside the threads: the same draws
     rng = np.random.default_rng(0)
     X = np.round(rng.normal(size=(300, 70)), 2)
     X[rng.random(X.shape) < 0.05] = np.nan
     X[:, 10:30] = np.nan_to_num(X[:, 10:30])  # blocks without missing values next to blocks with them
     X[:, 40] = 1.0
-    serial, threaded = bin_features(X, max_bins=max_bins), bin_features(X, max_bins=max_bins, n_jobs=2)
+    kw = dict(max_bins=max_bins, subsample=subsample)
+    serial = bin_features(X, rng=np.random.default_rng(1), **kw)
+    threaded = bin_features(X, n_jobs=2, rng=np.random.default_rng(1), **kw)
     assert threaded.n_bins == serial.n_bins and threaded.has_missing
     np.testing.assert_array_equal(threaded.codes, serial.codes)
     np.testing.assert_array_equal(threaded.lower, serial.lower)
@@ -477,6 +480,26 @@ def test_binning_in_threads_equals_serial(max_bins):
     np.testing.assert_array_equal(threaded.n_bins_feature, serial.n_bins_feature)
     for a, b in zip(threaded.edges, serial.edges):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("max_bins", [255, 40])
+def test_quantile_bins_are_scikit_learns(max_bins):
+    # scikit-learn's histogram boosting cuts at the same points (it keeps repeated quantiles, which
+    # leave empty bins; we drop them): the same cut points, the same grouping of the rows
+    from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=2000), np.round(rng.exponential(size=2000), 1),
+                         rng.integers(0, 30, 2000), np.where(rng.random(2000) < 0.6, 0.0, rng.normal(size=2000))])
+    X[rng.random(X.shape) < 0.05] = np.nan
+    ours = bin_features(X, max_bins=max_bins, n_jobs=2)
+    theirs = _BinMapper(n_bins=max_bins + 1, subsample=None).fit(X)
+    sk_codes = theirs.transform(X)
+    for j in range(X.shape[1]):
+        np.testing.assert_array_equal(ours.edges[j], np.unique(theirs.bin_thresholds_[j]))
+        present = ~np.isnan(X[:, j])
+        _, ours_groups = np.unique(ours.codes[present, j], return_inverse=True)
+        _, sk_groups = np.unique(sk_codes[present, j], return_inverse=True)
+        np.testing.assert_array_equal(ours_groups, sk_groups)
 
 
 def test_binning_memory_map_keeps_every_array(tmp_path):

@@ -469,7 +469,9 @@ class BaseHistGradientBoosting(_BoostingCommon):
         yt, wt = target[train], w_all[train]
         n = len(train)
         # without a validation split every row trains: no copy of X
-        binning = bin_features(X if val is None else X[train], max_bins=self.max_bins, subsample=200_000, rng=rng)
+        # columns binned in threads, as scikit-learn's (its OpenMP threads)
+        binning = bin_features(X if val is None else X[train], max_bins=self.max_bins, subsample=200_000, rng=rng,
+                               n_jobs=_n_threads())
         self._bin_edges = binning.edges
         self._baseline = loss.init(yt, wt)
         K = len(self._baseline)

@@ -111,66 +111,90 @@ def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | No
     ``max_bins`` quantiles (computed on at most ``subsample`` rows), like LightGBM and scikit-learn's
     histogram boosting. Columns are coded in blocks, each block copied column-major first (every
     column then reads contiguous memory, and the codes come out column-major as well, see
-    :meth:`Binning.columns`). ``n_jobs`` threads code blocks at once (NumPy's sorts and binary
-    searches release the GIL); the codes do not depend on it.
+    :meth:`Binning.columns`). ``n_jobs`` threads sort and code columns at once (NumPy's sorts and
+    binary searches release the GIL); the codes do not depend on it, nor does the use of ``rng``.
     """
     n, p = X.shape
     has_missing = bool(np.isnan(X).any())
     blocks = [np.arange(j, min(p, j + _BLOCK)) for j in range(0, p, _BLOCK)] or [np.arange(0)]
-    workers = min(effective_n_jobs(n_jobs), len(blocks)) if n_jobs not in (None, 1) else 1
-    if workers > 1 and (max_bins is None or subsample is None):  # a shared subsample rng stays serial
+    workers = min(effective_n_jobs(n_jobs), p) if n_jobs not in (None, 1) else 1
+    if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda cols: _bin_block(X, cols, max_bins, subsample, rng, has_missing), blocks))
+            parts = [_bin_block(X, cols, max_bins, subsample, rng, has_missing, pool.map) for cols in blocks]
     else:
-        parts = [_bin_block(X, cols, max_bins, subsample, rng, has_missing) for cols in blocks]
+        parts = [_bin_block(X, cols, max_bins, subsample, rng, has_missing, map) for cols in blocks]
     return _merge(parts, blocks, n, p, has_missing)
 
 
-def _bin_block(X, cols, max_bins, subsample, rng, has_missing):
-    """:class:`Binning` of the columns ``cols`` of ``X`` (codes made column-major)."""
+def _distinct(sorted_values):
+    """The distinct values of a sorted array (``np.unique`` without its sort)."""
+    if len(sorted_values) == 0:
+        return sorted_values
+    keep = np.empty(len(sorted_values), dtype=bool)
+    keep[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=keep[1:])
+    return sorted_values[keep]
+
+
+def _quantile_edges(sample, distinct, max_bins):
+    """Cut points at ``max_bins`` quantiles of ``sample`` and each bin's first/last distinct value."""
+    # scikit-learn's rule (1.5+): averaged inverted CDF, i.e. midpoints at ties of the ECDF
+    qs = np.percentile(sample, np.linspace(0, 100, max_bins + 1)[1:-1], method="averaged_inverted_cdf")
+    edges = np.unique(qs)
+    stops = np.searchsorted(distinct, edges, side="right")
+    starts = np.concatenate([[0], stops])
+    ends = np.concatenate([stops, [len(distinct)]]) - 1
+    keep = ends >= starts
+    lo = np.where(keep, distinct[np.minimum(starts, len(distinct) - 1)], np.inf)
+    hi = np.where(keep, distinct[np.maximum(ends, 0)], -np.inf)
+    return edges, (lo, hi)
+
+
+def _bin_block(X, cols, max_bins, subsample, rng, has_missing, run):
+    """:class:`Binning` of the columns ``cols`` of ``X`` (codes made column-major); ``run``: a
+    ``map`` over columns (a thread pool's, or the built-in). One sort per column gives both its
+    distinct values and (unless subsampled) the sorted data its quantiles are read from; the random
+    draws of ``subsample`` rows happen in column order, outside the threads."""
     n = X.shape[0]
     XT = np.ascontiguousarray(X[:, cols].T)
-    per_feature, ranges = [], []
-    for col in XT:
-        present = col[~np.isnan(col)] if has_missing else col
-        distinct = np.unique(present)
-        if max_bins is None or len(distinct) <= max_bins:
-            # cut halfway between neighbouring distinct values: lossless
-            edges = (distinct[:-1] + distinct[1:]) / 2.0
-            lo = hi = distinct
-        else:
-            sample = present
-            if subsample is not None and len(present) > subsample:
+    present = [col[~np.isnan(col)] for col in XT] if has_missing else list(XT)
+    ordered = list(run(np.sort, present))
+    distinct = [_distinct(s) for s in ordered]
+    samples = [None] * len(present)  # the sorted values (or a subsample) a quantile feature is cut on
+    for j, (values, sorted_values, d) in enumerate(zip(present, ordered, distinct)):
+        if max_bins is not None and len(d) > max_bins:
+            samples[j] = sorted_values
+            if subsample is not None and len(values) > subsample:
                 gen = rng if rng is not None else np.random.default_rng(0)
-                sample = gen.choice(present, subsample, replace=False)
-            # scikit-learn's rule (1.5+): averaged inverted CDF, i.e. midpoints at ties of the ECDF
-            qs = np.percentile(sample, np.linspace(0, 100, max_bins + 1)[1:-1], method="averaged_inverted_cdf")
-            edges = np.unique(qs)
-            # first/last distinct value inside each bin (value ranges per bin)
-            stops = np.searchsorted(distinct, edges, side="right")
-            starts = np.concatenate([[0], stops])
-            ends = np.concatenate([stops, [len(distinct)]]) - 1
-            keep = ends >= starts
-            lo = np.where(keep, distinct[np.minimum(starts, len(distinct) - 1)], np.inf)
-            hi = np.where(keep, distinct[np.maximum(ends, 0)], -np.inf)
-        per_feature.append(edges)
-        ranges.append((lo, hi))
+                samples[j] = gen.choice(values, subsample, replace=False)
+
+    def edges_of(j):
+        if samples[j] is None:  # cut halfway between neighbouring distinct values: lossless
+            d = distinct[j]
+            return (d[:-1] + d[1:]) / 2.0, (d, d)
+        return _quantile_edges(samples[j], distinct[j], max_bins)
+
+    per_feature, ranges = zip(*run(edges_of, range(len(present)))) if len(present) else ((), ())
     widest = max((len(e) + 1 for e in per_feature), default=1)
     n_bins = widest + (1 if has_missing else 0)
     columns = np.empty((len(cols), n), dtype=_code_dtype(n_bins))
-    lower = np.full((len(cols), n_bins), np.inf)
-    upper = np.full((len(cols), n_bins), -np.inf)
-    for j, edges in enumerate(per_feature):
+
+    def code(j):
         col = XT[j]
-        c = np.searchsorted(edges, col, side="left")
+        c = np.searchsorted(per_feature[j], col, side="left")
         if has_missing:
             c[np.isnan(col)] = n_bins - 1
         columns[j] = c
-        lo, hi = ranges[j]
+
+    for _ in run(code, range(len(present))):
+        pass
+    lower = np.full((len(cols), n_bins), np.inf)
+    upper = np.full((len(cols), n_bins), -np.inf)
+    for j, (lo, hi) in enumerate(ranges):
         lower[j, : len(lo)] = lo
         upper[j, : len(hi)] = hi
     n_bins_feature = np.array([len(e) + 1 for e in per_feature], dtype=np.intp)
-    return Binning(columns.T, lower, upper, n_bins, has_missing, per_feature, n_bins_feature, columns)
+    return Binning(columns.T, lower, upper, n_bins, has_missing, list(per_feature), n_bins_feature, columns)
 
 
 def _merge(parts, blocks, n, p, has_missing):
