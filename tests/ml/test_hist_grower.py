@@ -99,7 +99,7 @@ def test_packed_cut_scan_equals_the_plain_scan(density, q):
     # every feature holds the same rows: the totals agree up to rounding
     H *= total[1] / H.sum(axis=1, keepdims=True)
     G += (total[2] - G.sum(axis=1, keepdims=True)) * (count > 0) / np.maximum((count > 0).sum(axis=1, keepdims=True), 1)
-    found = _hist_grower.best_cut([count, H, G], total, None, 20, 1e-3, 0.0)
+    found = _hist_grower.best_cut([count, H + 1j * G], total, None, 20, 1e-3, 0.0)
     score, j, b = _plain_best_cut([count, H, G], total, 20, 1e-3)
     assert found is not None and (found[1], found[2]) == (j, b)
     np.testing.assert_allclose(found[0], score, rtol=1e-12)
@@ -209,7 +209,7 @@ def test_cut_scan_on_ragged_histograms_equals_the_plain_scan(q):
     total = np.array([n, H[0].sum(), G[0].sum()])
     inside = np.arange(nb) < widths[:, None]
     residue = np.where(count == 0, 1e-17, 0.0)
-    flat = [count[inside], (H + residue)[inside], (G - residue)[inside]]
+    flat = [count[inside], ((H + residue) + 1j * (G - residue))[inside]]
     offsets = np.concatenate([[0], np.cumsum(widths)])
     layout = (offsets, np.repeat(np.arange(q), widths), nb)
     found = _hist_grower.best_cut(flat, total, None, 20, 1e-3, 0.0, layout=layout)
@@ -232,7 +232,8 @@ def test_node_histograms_equal_plain_sums(sparse):
     offsets = data.layout[0]
     subset = np.sort(rng.choice(data.n, 300, replace=False))
     for rows, root in ((np.arange(data.n), True), (subset, False)):
-        count, H, G = data.histogram(rows, g, h, gh, root=root)
+        count, Z = data.histogram(rows, g, h, gh, root=root)
+        H, G = Z.real, Z.imag
         for j, f in enumerate(data.features):
             codes = data.binning.codes[rows, f]
             width = offsets[j + 1] - offsets[j]
