@@ -158,26 +158,26 @@ class HistData:
 def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian):
     """Scores ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` of the cut after every bin of every row of the
     histograms ``count`` and ``Z = H + i·G`` (rows: features; bins in order), ``-inf`` where a side
-    breaks a rule; and the cumulative ``count_L`` and ``H_L + i·G_L``.
+    breaks a rule; and the cumulative ``count_L, H_L, G_L``.
 
     A running sum is a chain of dependent additions (~4 ns a bin, whatever the vector width): the
-    complex one runs the ``H`` and ``G`` chains side by side, in the time of one; bitwise the two
-    real running sums."""
+    complex one runs the ``H`` and ``G`` chains side by side, in the time of one, bitwise the two
+    real running sums. They are then copied apart (NumPy's vector loops want unit strides) and
+    both sides are scored in one pass per operation."""
     n, Ht, Gt = total
     cl = np.cumsum(count, axis=1)
     cz = np.cumsum(Z, axis=1)
-    rz = complex(Ht, Gt) - cz
-    hl, gl, hr, gr = cz.real, cz.imag, rz.real, rz.imag
+    sums = np.empty((4,) + cz.shape)  # H_L, G_L, H_R, G_R
+    hl, gl, hr, gr = sums
+    hl[...] = cz.real
+    gl[...] = cz.imag
+    np.subtract(Ht, hl, out=hr)
+    np.subtract(Gt, gl, out=gr)
+    hs, gs = sums[0::2], sums[1::2]  # (left, right) of each
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = gl * gl
-        right = gr * gr
-        if l2:
-            score /= hl + l2
-            right /= hr + l2
-        else:
-            score /= hl
-            right /= hr
-        score += right
+        both = gs * gs
+        both /= hs + l2 if l2 else hs
+        score = np.add(both[0], both[1], out=both[0])
     bad = cl < min_samples_leaf
     bad |= cl > n - min_samples_leaf
     if check_hessian:
@@ -187,7 +187,7 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
         else:
             bad |= (hl <= 0) | (hr <= 0)
     score[bad] = -np.inf
-    return score, cl, cz
+    return score, cl, hl, gl
 
 
 def _bounds(q, nb, cells, live):
@@ -236,7 +236,7 @@ def _bounds(q, nb, cells, live):
 
 
 def _scan_features(mask, k, cells, args, widths):
-    """Scan the features in ``mask``: a list of ``(features, bins, score, count_L, H_L + i·G_L)``
+    """Scan the features in ``mask``: a list of ``(features, bins, score, count_L, H_L, G_L)``
     groups, rows in the order of ``features`` (ascending); ``bins`` maps a packed column to its bin.
     ``cells``: ``(f_cell, bin, count, H + i·G, rank, group)`` of every non-empty bin, feature-major."""
     q = len(mask)
@@ -287,7 +287,7 @@ def _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf, min
         z[cell] = Z
         c, z = c.reshape(q, W), z.reshape(q, W)
     z[c == 0] = 0
-    score, cl, cz = _scan(c, z, total, max(min_samples_leaf, 1), min_child_weight, l2, check_hessian)
+    score, cl, hl, gl = _scan(c, z, total, max(min_samples_leaf, 1), min_child_weight, l2, check_hessian)
     if allowed is not None:
         score[~allowed] = -np.inf
     flat = score.ravel()
@@ -296,7 +296,7 @@ def _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf, min
         return None
     # ties (scores equal up to rounding): the lowest feature, then the lowest bin, as best_cut
     j, b = divmod(int(np.argmax(flat >= best - _TIE * abs(best))), W)
-    return best, j, b, np.array([cl[j, b], cz[j, b].real, cz[j, b].imag], dtype=np.float64)
+    return best, j, b, np.array([cl[j, b], hl[j, b], gl[j, b]], dtype=np.float64)
 
 
 def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True, layout=None):
@@ -354,28 +354,28 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         first = np.zeros(q, dtype=bool)
         first[np.argpartition(-bound, _PRUNE_FIRST)[:_PRUNE_FIRST]] = True
         groups = _scan_features(first, k, cells, args, widths)
-        best = max(float(sc.max()) for _, _, sc, _, _ in groups)
+        best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
         rest = live & ~first
         if np.isfinite(best):
             # a cut of a pruned feature scores at most bound·(1 + ~1e-13) (rounding of the sums)
             rest &= bound >= best - _TIE * abs(best)
         if rest.any():
             groups += _scan_features(rest, k, cells, args, widths)
-    best = max(float(sc.max()) for _, _, sc, _, _ in groups)
+    best = max(float(sc.max()) for _, _, sc, _, _, _ in groups)
     if not np.isfinite(best):
         return None
     # cuts whose scores differ by rounding only (the same rows summed in another order) are ties:
     # the lowest feature, then the lowest bin, wins, as in exact arithmetic
     threshold = best - _TIE * abs(best)
     pick = None
-    for feats, b, sc, cl, cz in groups:
+    for feats, b, sc, cl, hl, gl in groups:
         flat = sc.ravel()
         i = int(np.argmax(flat >= threshold))
         if flat[i] < threshold:
             continue
         j, c = divmod(i, sc.shape[1])
         if pick is None or feats[j] < pick[0]:
-            pick = (int(feats[j]), int(b[j, c]), cl[j, c], cz[j, c].real, cz[j, c].imag)
+            pick = (int(feats[j]), int(b[j, c]), cl[j, c], hl[j, c], gl[j, c])
     f, bin_, *L = pick
     return best, f, bin_, np.array(L, dtype=np.float64)
 
