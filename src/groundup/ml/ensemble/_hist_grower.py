@@ -441,8 +441,9 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         _, _, node, rows, total, depth, split, hist = heapq.heappop(heap)
         gain, j, b, L, R = split
         f = int(data.features[j])
-        go_left = data.codes_T[f][rows] <= b
-        left_rows, right_rows = rows[go_left], rows[~go_left]
+        go_left = data.codes_T[f].take(rows) <= b
+        # np.compress: ~3x faster than boolean indexing on a random mask
+        left_rows, right_rows = rows.compress(go_left), rows.compress(~go_left)
         lists["feature"][node] = f
         lists["threshold"][node] = float(binning.edges[f][b])
         lists["bin_threshold"][node] = b
