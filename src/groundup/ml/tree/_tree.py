@@ -411,7 +411,7 @@ class _Builder:
                 self.tree._lists["missing_go_to_left"][record["node"]] = int(go_left.sum() * 2 > len(rows))
         else:
             self.tree._lists["missing_go_to_left"][record["node"]] = int(go_left.sum() * 2 > len(rows))
-        left_rows, right_rows = rows[go_left], rows[~go_left]
+        left_rows, right_rows = rows.compress(go_left), rows.compress(~go_left)  # faster than rows[mask]
         left, right = self._child_records(record, left_rows, right_rows, split.left_stats, split.right_stats,
                                           record["node"])
         parent_hist = record.pop("hist", None)
@@ -490,8 +490,8 @@ class _Builder:
                 r = rec["rows"]
                 go_left = codes[r, split.feature] <= split.bin
                 rec["missing_left"] = int(go_left.sum() * 2 > len(r))
-                rec["children"] = self._child_records(rec, r[go_left], r[~go_left], split.left_stats,
-                                                      split.right_stats)
+                rec["children"] = self._child_records(rec, r.compress(go_left), r.compress(~go_left),
+                                                      split.left_stats, split.right_stats)
                 level.extend(rec["children"])
         self.tree = Tree(self.n_features, n_outputs, n_values)
         self.leaf_rows = {}
