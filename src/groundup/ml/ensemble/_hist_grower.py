@@ -125,7 +125,7 @@ class HistData:
                 pos = np.repeat(self.indptr[rows] - (ends - lens), lens)
                 pos += np.arange(ends[-1] if len(ends) else 0)
                 keys = self.keys[pos]
-                weights = np.repeat(gh[rows], lens)
+                weights = np.repeat(gh.take(rows), lens)
                 count = np.bincount(keys, minlength=size)
             Z = np.zeros(size, dtype=np.complex128)
             np.add.at(Z, keys, weights)
@@ -147,7 +147,7 @@ class HistData:
         else:
             flat = self.flat_T_small.take(rows, axis=1).astype(np.intp)
             count = np.bincount(flat.ravel(), minlength=size)
-            node_gh = gh[rows]
+            node_gh = gh.take(rows)
         # one feature at a time: the node's packed stats serve every feature without being copied
         Z = np.zeros(size, dtype=np.complex128)
         for keys in flat:
@@ -411,11 +411,12 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
                          data.layout)
         if found is None:
             return None
-        _, j, b, L = found
+        score, j, b, L = found
         R = total - L
-        gain = float(crit.improvement(total, L, R, None))
+        # the scan's score is bitwise crit.proxy(L, R): the same operations on the same sums
+        gain = float(crit.gain(total, score))
         # a gain at the rounding level (a node whose rows all have the same g/h) is no gain
-        if gain <= _TIE * abs(found[0]):
+        if gain <= _TIE * abs(score):
             return None
         return gain, j, b, L, R
 

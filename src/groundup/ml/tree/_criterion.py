@@ -178,7 +178,11 @@ class NewtonGain(Criterion):
             )
 
     def improvement(self, total, left, right, total_weight):
-        return 0.5 * (self.proxy(left, right) - total[..., 2] ** 2 / (total[..., 1] + self.l2)) - self.gamma
+        return self.gain(total, self.proxy(left, right))
+
+    def gain(self, total, proxy):
+        """The split gain from the children's score ``proxy = G_L²/(H_L+λ) + G_R²/(H_R+λ)``."""
+        return 0.5 * (proxy - total[..., 2] ** 2 / (total[..., 1] + self.l2)) - self.gamma
 
 
 class AbsoluteError(SquaredError):
