@@ -178,8 +178,12 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
         both = gs * gs
         both /= hs + l2 if l2 else hs
         score = np.add(both[0], both[1], out=both[0])
-    bad = cl < min_samples_leaf
-    bad |= cl > n - min_samples_leaf
+    room = int(n) - 2 * min_samples_leaf
+    if room >= 0 and cl.dtype == np.intp:
+        # count_L < min_samples_leaf or count_L > n - min_samples_leaf: one unsigned comparison
+        bad = np.subtract(cl, min_samples_leaf).view(np.uintp) > room
+    else:
+        bad = (cl < min_samples_leaf) | (cl > n - min_samples_leaf)
     if check_hessian:
         if min_child_weight > 0:
             bad |= hl < min_child_weight
@@ -398,8 +402,9 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         rows = np.arange(data.n)
     tree = Tree(p, 1, 1)
     leaves = []
-    total = np.array([len(rows), h[rows].sum(), g[rows].sum()])
-    h_min = float(h[rows].min()) if len(rows) else 0.0
+    h_node = h if root else h.take(rows)  # no copy at the root
+    total = np.array([len(rows), h_node.sum(), (g if root else g.take(rows)).sum()])
+    h_min = float(h_node.min()) if len(rows) else 0.0
     check_hessian = not (h_min > 0 and h_min * min_samples_leaf >= min_child_weight)
 
     def splittable(n, total, depth):
