@@ -152,16 +152,13 @@ def _quantile_edges(sample, distinct, max_bins):
 
 def _bin_block(X, cols, max_bins, subsample, rng, has_missing, run):
     """:class:`Binning` of the columns ``cols`` of ``X`` (codes made column-major); ``run``: a
-    ``map`` over columns (a thread pool's, or the built-in). One sort per column gives its
-    distinct values, (unless subsampled) the sorted data its quantiles are read from, and its codes:
-    a binary search of the sorted values, in order, then put back in row order (a search of the
-    values in row order costs as much as the sort, its branches unpredictable). The random draws of
-    ``subsample`` rows happen in column order, outside the threads."""
+    ``map`` over columns (a thread pool's, or the built-in). One sort per column gives both its
+    distinct values and (unless subsampled) the sorted data its quantiles are read from; the random
+    draws of ``subsample`` rows happen in column order, outside the threads."""
     n = X.shape[0]
     XT = np.ascontiguousarray(X[:, cols].T)
     present = [col[~np.isnan(col)] for col in XT] if has_missing else list(XT)
-    orders = list(run(np.argsort, present))
-    ordered = [values.take(order) for values, order in zip(present, orders)]
+    ordered = list(run(np.sort, present))
     distinct = [_distinct(s) for s in ordered]
     samples = [None] * len(present)  # the sorted values (or a subsample) a quantile feature is cut on
     for j, (values, sorted_values, d) in enumerate(zip(present, ordered, distinct)):
@@ -183,12 +180,11 @@ def _bin_block(X, cols, max_bins, subsample, rng, has_missing, run):
     columns = np.empty((len(cols), n), dtype=_code_dtype(n_bins))
 
     def code(j):
-        rows = orders[j]  # the rows of the sorted values
+        col = XT[j]
+        c = np.searchsorted(per_feature[j], col, side="left")
         if has_missing:
-            missing = np.isnan(XT[j])
-            rows = np.flatnonzero(~missing).take(rows)
-            columns[j, missing] = n_bins - 1
-        columns[j, rows] = np.searchsorted(per_feature[j], ordered[j], side="left")
+            c[np.isnan(col)] = n_bins - 1
+        columns[j] = c
 
     for _ in run(code, range(len(present))):
         pass
