@@ -118,7 +118,12 @@ def bin_features(X: np.ndarray, max_bins: int | None = None, subsample: int | No
     has_missing = bool(np.isnan(X).any())
     blocks = [np.arange(j, min(p, j + _BLOCK)) for j in range(0, p, _BLOCK)] or [np.arange(0)]
     workers = min(effective_n_jobs(n_jobs), p) if n_jobs not in (None, 1) else 1
-    if workers > 1:
+    if workers > 1 and len(blocks) > 1 and (max_bins is None or subsample is None):
+        # many columns, no random draws: whole blocks in threads (fewer, larger tasks)
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda cols: _bin_block(X, cols, max_bins, subsample, rng, has_missing, map),
+                                  blocks))
+    elif workers > 1:  # the columns of each block in threads, the random draws between, in order
         with ThreadPoolExecutor(workers) as pool:
             parts = [_bin_block(X, cols, max_bins, subsample, rng, has_missing, pool.map) for cols in blocks]
     else:
