@@ -231,6 +231,7 @@ def test_early_stopping_rules_are_scikit_learns(seed):
     lambda: gu.GradientBoostingRegressor(n_estimators=5), lambda: gu.HistGradientBoostingClassifier(max_iter=5),
     lambda: gu.HistGradientBoostingRegressor(max_iter=5), lambda: gu.AdaBoostClassifier(n_estimators=5),
     lambda: gu.AdaBoostRegressor(n_estimators=5, random_state=0), lambda: gu.BaggingClassifier(n_estimators=3, random_state=0),
+    lambda: gu.ExtraTreesRegressor(5, random_state=0), lambda: gu.BaggingRegressor(n_estimators=3, random_state=0),
 ])
 def test_check_estimator(make):
     check_estimator(make())
