@@ -316,6 +316,59 @@ def test_batchnorm_torch_parity_train_then_eval():
                                    rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape,affine", [((8, 16, 48, 48), True), ((8, 16, 48, 48), False),
+                                          ((64, 24, 200), True)])
+def test_batchnorm_split_over_threads_is_bit_identical(shape, affine):
+    # inputs large enough that the kernel threads each take a slice of channels: forward, input
+    # and parameter gradients and running statistics bit for bit those of one whole-array pass
+    from groundup.nn import _kernels as K
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    cls = nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d
+
+    def run(threads):
+        bn = cls(shape[1], affine=affine)
+        if affine:
+            bn.weight.data[...] = rng.standard_normal(shape[1]).astype(np.float32)
+            bn.bias.data[...] = rng.standard_normal(shape[1]).astype(np.float32)
+        before = gu.get_num_threads()
+        gu.set_num_threads(threads)
+        try:
+            xg = gu.tensor(x, requires_grad=True)
+            out = bn(xg)
+            out.backward(gu.tensor(g))
+        finally:
+            gu.set_num_threads(before)
+        grads = [p.grad.data for p in bn.parameters()]
+        return [out.data, xg.grad.data, bn.running_mean.data, bn.running_var.data, *grads]
+
+    rng = np.random.default_rng(1)
+    one = run(1)
+    rng = np.random.default_rng(1)
+    three = run(3)
+    for a, b in zip(one, three, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the whole-array kernels (no split) give the same bits
+    axes = (0,) + tuple(range(2, len(shape)))
+    pshape = (1, shape[1]) + (1,) * (len(shape) - 2)
+    rng = np.random.default_rng(1)
+    w = b = None
+    if affine:
+        w = gu.tensor(rng.standard_normal(shape[1]).astype(np.float32), requires_grad=True)
+        b = gu.tensor(rng.standard_normal(shape[1]).astype(np.float32), requires_grad=True)
+    xg = gu.tensor(x, requires_grad=True)
+    _, var, xc = K.moments(x, axes)
+    out = K.Normalize.apply(xg, w, b, axes=axes, eps=1e-5, pshape=pshape, xc=xc, var=var)
+    out.backward(gu.tensor(g))
+    np.testing.assert_array_equal(out.data, one[0])
+    np.testing.assert_array_equal(xg.grad.data, one[1])
+    if affine:
+        np.testing.assert_array_equal(w.grad.data, one[4])
+        np.testing.assert_array_equal(b.grad.data, one[5])
+
+
 def test_batchnorm_errors():
     with pytest.raises(ShapeError, match=r"BatchNorm1d\(4\) got input of shape \(2, 3\)"):
         nn.BatchNorm1d(4)(gu.zeros(2, 3))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from groundup._threads import parallel_for
 from groundup.autograd import grad_mode
 from groundup.autograd.function import Function
 from groundup.errors import hint
@@ -200,12 +201,33 @@ def _mean(x: np.ndarray, axes: tuple) -> np.ndarray:
     return out
 
 
-def moments(x: np.ndarray, axes: tuple):
+def _over_slices(shape: tuple, axis, fn) -> None:
+    """``fn(index)`` for disjoint slices covering ``axis`` of an array of ``shape`` (``index`` a
+    tuple selecting one slice), on several threads for large arrays
+    (:func:`groundup._threads.parallel_for`). The slices share no reduction: each computes its own
+    part of every result, as one call on the whole array would."""
+    lead = (slice(None),) * axis
+    parallel_for(shape[axis], lambda a, b: fn(lead + (slice(a, b),)), int(np.prod(shape)))
+
+
+def moments(x: np.ndarray, axes: tuple, split=None):
     """Mean, biased variance (kept as size-1 axes) and the centred input x − μ over ``axes``,
-    two-pass for accuracy."""
-    mean = _mean(x, axes)
-    xc = x - mean
-    var = _mean(np.square(xc), axes)
+    two-pass for accuracy. ``split``: an axis not in ``axes`` (batch norm's channels) whose slices
+    are computed on separate threads (None: one pass over the whole array)."""
+    if split is None:
+        mean = _mean(x, axes)
+        xc = x - mean
+        var = _mean(np.square(xc), axes)
+        return mean, var, xc
+    kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    mean, var, xc = np.empty(kept, x.dtype), np.empty(kept, x.dtype), np.empty_like(x)
+
+    def part(ix):
+        m = mean[ix] = _mean(x[ix], axes)
+        c = np.subtract(x[ix], m, out=xc[ix])
+        var[ix] = _mean(np.square(c), axes)
+
+    _over_slices(x.shape, split, part)
     return mean, var, xc
 
 
@@ -217,13 +239,19 @@ class Normalize(Function):
     (a scratch array this op takes over) and ``var``.
     Backward: with x̂ the normalised input and g' = g·γ,
     ∂x = (1/σ̂)·(g' − mean(g') − x̂·mean(g'·x̂)), ∂γ = Σ g·x̂, ∂β = Σ g.
+    ``split``: an axis outside ``axes`` along which γ and β vary (batch norm's channels): slices
+    of it run on separate threads, forward and backward (see :func:`moments`).
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes=(), eps=1e-5, pshape=(), xc=None, var=None):
+    def forward(ctx, x, weight, bias, axes=(), eps=1e-5, pshape=(), xc=None, var=None, split=None):
         invstd = 1.0 / np.sqrt(var + eps)
+        ctx.invstd, ctx.axes, ctx.eps, ctx.pshape, ctx.split = invstd, axes, eps, pshape, split
+        if split is not None:
+            ctx.xhat, out = Normalize._forward_slices(xc, invstd, weight, bias, pshape, split)
+            return out.astype(x.dtype, copy=False)
         xhat = np.multiply(xc, invstd, out=xc)
-        ctx.xhat, ctx.invstd, ctx.axes, ctx.eps, ctx.pshape = xhat, invstd, axes, eps, pshape
+        ctx.xhat = xhat
         if weight is not None:
             out = xhat * weight.reshape(pshape)
             if bias is not None:
@@ -235,12 +263,35 @@ class Normalize(Function):
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
+    def _forward_slices(xc, invstd, weight, bias, pshape, split):
+        """x̂ = xc/σ̂ (in place) and y = x̂·γ + β, slice by slice along ``split`` (γ, β arrays)."""
+        w = weight.reshape(pshape) if weight is not None else None
+        b = bias.reshape(pshape) if bias is not None else None
+        out = np.empty(xc.shape, np.result_type(xc, *(a for a in (w, b) if a is not None)))
+
+        def part(ix):
+            xhat = np.multiply(xc[ix], invstd[ix], out=xc[ix])
+            if w is not None:
+                np.multiply(xhat, w[ix], out=out[ix])
+                if b is not None:
+                    out[ix] += b[ix]
+            elif b is not None:
+                np.add(xhat, b[ix], out=out[ix])
+            else:
+                out[ix] = xhat
+
+        _over_slices(xc.shape, split, part)
+        return xc, out
+
+    @staticmethod
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
         if _state.enabled:
             return Normalize._backward_graph(ctx, grad)
         g = grad.data
         xhat, axes = ctx.xhat, ctx.axes
+        if ctx.split is not None:
+            return Normalize._backward_slices(ctx, g, x, weight, bias)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gp = g * weight.data.reshape(ctx.pshape) if weight is not None else g
@@ -253,6 +304,37 @@ class Normalize(Function):
                         .astype(weight.dtype, copy=False))
         if bias is not None and ctx.needs_input_grad[2]:
             gb = Tensor(_sum_to(g, ctx.pshape).reshape(bias.shape).astype(bias.dtype, copy=False))
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_slices(ctx, g, x, weight, bias):
+        """The backward above, slice by slice along ``ctx.split`` (γ, β and their gradients are
+        sliced with it)."""
+        xhat, axes, invstd, pshape, split = ctx.xhat, ctx.axes, ctx.invstd, ctx.pshape, ctx.split
+        want_x, want_w, want_b = ctx.needs_input_grad
+        w = weight.data.reshape(pshape) if weight is not None else None
+        dx = np.empty(xhat.shape, np.result_type(g, xhat, *(() if w is None else (w,)))) if want_x else None
+        gw = np.empty(pshape, np.result_type(g, xhat)) if weight is not None and want_w else None
+        gb = np.empty(pshape, g.dtype) if bias is not None and want_b else None
+
+        def part(ix):
+            gi, xi = g[ix], xhat[ix]
+            if dx is not None:
+                gp = gi * w[ix] if w is not None else gi
+                d = np.subtract(gp, _mean(gp, axes), out=dx[ix])
+                d -= xi * _mean(gp * xi, axes)
+                d *= invstd[ix]
+            if gw is not None:
+                gw[ix] = _sum_to(gi * xi, gw[ix].shape)
+            if gb is not None:
+                gb[ix] = _sum_to(gi, gb[ix].shape)
+
+        _over_slices(xhat.shape, split, part)
+        gx = Tensor(dx.astype(x.dtype, copy=False)) if dx is not None else None
+        if gw is not None:
+            gw = Tensor(gw.reshape(weight.shape).astype(weight.dtype, copy=False))
+        if gb is not None:
+            gb = Tensor(gb.reshape(bias.shape).astype(bias.dtype, copy=False))
         return gx, gw, gb
 
     @staticmethod

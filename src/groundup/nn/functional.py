@@ -177,7 +177,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
                 f"of shape {x.shape}",
                 "use a batch size above 1, or call model.eval() to use the running statistics",
             ))
-        mean, var, xc = K.moments(x.data, axes)
+        # channels on separate threads (for large inputs): each has its own statistics, γ and β
+        split = 1 if c > 1 else None
+        mean, var, xc = K.moments(x.data, axes, split)
         if training and running_mean is not None:
             if momentum is None:
                 n = int(num_batches_tracked.data) if num_batches_tracked is not None else 1
@@ -191,7 +193,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training: b
             rv *= 1.0 - factor
             rv += factor * unbiased
         return K.Normalize.apply(x, weight, bias, axes=axes, eps=eps, pshape=pshape, xc=xc,
-                                 var=var)
+                                 var=var, split=split)
     inv = 1.0 / np.sqrt(running_var.data + eps)
     scale = Tensor((inv).astype(x.data.dtype, copy=False))
     shift = Tensor((-running_mean.data * inv).astype(x.data.dtype, copy=False))
