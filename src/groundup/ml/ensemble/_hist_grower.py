@@ -16,12 +16,12 @@ cells instead of 673 × 255 = 171,615), and every pass over a histogram is that 
   same for every tree of the fit, so they are built once.
 
 A node's best cut: cumulative sums over the bins give ``count_L, H_L, G_L`` of every cut of every
-feature at once (``H`` and ``G`` stay one complex array ``H + i·G`` from the histogram to the running
-sums, which then cost one chain of additions instead of two), ``R = total - L``, and the score ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` is evaluated on all
-cuts with ``count ≥ min_samples_leaf`` and ``H ≥ min_child_weight`` on both sides; the largest wins
-(ties to the lower feature, then the lower bin). A cut after an empty bin repeats the cut after the
-non-empty bin before it (same sums, same score), so the first maximum is always a real cut. The split
-gain is ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``; leaves grow best-first (largest gain first)
+feature at once (``H`` and ``G`` stay one complex array ``H + i·G`` from the histogram to the
+running sums, which then cost one chain of additions instead of two), ``R = total - L``, and the
+score ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` is evaluated on all cuts with ``count ≥ min_samples_leaf``
+and ``H ≥ min_child_weight`` on both sides; the largest wins (ties to the lower feature, then the
+lower bin). A cut after an empty bin repeats the cut after the non-empty bin before it (same sums,
+same score), so the first maximum is always a real cut. The split gain is ``½[G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ``; leaves grow best-first (largest gain first)
 up to ``max_leaf_nodes``; the leaf weight is ``-G/(H+λ)``. Scores within a relative ``1e-14`` of the
 best count as ties (sums of the same rows in a different order differ by rounding only), and a gain
 below ``1e-14`` of the score is no gain (a node whose rows all share one ``g/h`` is not split).
