@@ -200,6 +200,33 @@ def test_hist_gradient_boosting_early_stopping():
         assert est.train_score_.shape == est.validation_score_.shape == (0,)
 
 
+def test_hist_gradient_boosting_early_stopping_on_training_loss_and_validation_sizes():
+    # validation_fraction=None: early stopping watches the training loss (scikit-learn's rule on
+    # train_score_), and no validation scores are kept, as in scikit-learn
+    X, y = make_classification(1500, 6, flip_y=0.3, random_state=0)
+    kw = dict(max_iter=300, early_stopping=True, validation_fraction=None, n_iter_no_change=3, tol=1e-3)
+    ours = gu.HistGradientBoostingClassifier(**kw).fit(X, y)
+    theirs = sk.HistGradientBoostingClassifier(**kw).fit(X, y)
+    assert ours.n_iter_ < 300 and theirs.n_iter_ < 300
+    for est in (ours, theirs):
+        assert est.train_score_.shape == (est.n_iter_ + 1,) and est.validation_score_.shape == (0,)
+    scores = list(ours.train_score_)
+    assert [theirs._should_stop(scores[:i]) for i in range(1, len(scores) + 1)] == [False] * (len(scores) - 1) + [True]
+    # the first iterations' training losses are scikit-learn's (its gradients are float32)
+    np.testing.assert_allclose(ours.train_score_[:5], theirs.train_score_[:5], rtol=1e-8)
+    # an int holds out that many rows: the same split as the fraction it is of the rows
+    by_rows = gu.HistGradientBoostingClassifier(max_iter=30, early_stopping=True, validation_fraction=300,
+                                                random_state=0).fit(X, y)
+    by_share = gu.HistGradientBoostingClassifier(max_iter=30, early_stopping=True, validation_fraction=0.2,
+                                                 random_state=0).fit(X, y)
+    np.testing.assert_array_equal(by_rows.validation_score_, by_share.validation_score_)
+    for bad in (0, 1500, 1.0, -0.1, True, "x"):
+        with pytest.raises(ValueError, match="validation_fraction.*help"):
+            gu.HistGradientBoostingClassifier(max_iter=3, early_stopping=True, validation_fraction=bad).fit(X, y)
+    with pytest.raises(ValueError, match="validation_fraction.*help"):
+        gu.GradientBoostingClassifier(n_estimators=3, n_iter_no_change=2, validation_fraction=None).fit(X, y)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_early_stopping_rules_are_scikit_learns(seed):
     # validation-loss curves with plateaus and ties (values on a coarse grid): each rule stops at

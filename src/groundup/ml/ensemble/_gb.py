@@ -70,8 +70,19 @@ def _n_threads():
     return max(1, min(cpus, int(env))) if env.isdigit() else cpus
 
 
-def _validation_split(n, fraction, rng, y_encoded=None):
-    """Random (stratified for classes) split of row indices into train and validation."""
+def _validation_split(n, fraction, rng, y_encoded=None, owner="", counts=False):
+    """Random (stratified for classes) split of row indices into train and validation.
+
+    ``fraction``: the share of rows held out, a float in (0, 1), or with ``counts`` (histogram
+    boosting, as scikit-learn's) also an int: that many rows."""
+    if counts and isinstance(fraction, numbers.Integral) and not isinstance(fraction, bool):
+        if not 1 <= fraction < n:
+            raise ValueError(hint(f"{owner}: validation_fraction={fraction!r} rows of {n}",
+                                  f"pass an int in [1, {n - 1}], a float in (0, 1) or None"))
+        fraction = fraction / n
+    elif not (isinstance(fraction, numbers.Real) and not isinstance(fraction, bool) and 0 < fraction < 1):
+        raise ValueError(hint(f"{owner}: validation_fraction={fraction!r}",
+                              "pass a float in (0, 1)" + (", an int number of rows or None" if counts else "")))
     if y_encoded is None:
         perm = rng.permutation(n)
         n_val = max(1, int(np.ceil(fraction * n)))
@@ -262,7 +273,7 @@ class BaseGradientBoosting(_BoostingCommon):
         train = np.arange(X.shape[0])
         val = None
         if self.n_iter_no_change is not None:
-            train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc)
+            train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc, type(self).__name__)
         Xt, yt, wt = (X if val is None else X[train]), target[train], w_all[train]  # no copy of X without a split
         n = len(train)
         max_features = resolve_max_features(self.max_features, X.shape[1], type(self).__name__)
@@ -464,8 +475,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
         if early == "auto":
             early = X.shape[0] > 10_000
         train, val = np.arange(X.shape[0]), None
-        if early:
-            train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc)
+        if early and self.validation_fraction is not None:  # None: stop on the training loss
+            train, val = _validation_split(X.shape[0], self.validation_fraction, rng, y_enc, owner, counts=True)
         yt, wt = target[train], w_all[train]
         n = len(train)
         # without a validation split every row trains: no copy of X
@@ -484,14 +495,16 @@ class BaseHistGradientBoosting(_BoostingCommon):
 
         def stop_early():
             """Record the scores (``-loss``, training and validation) of the model so far; True when
-            none of the last ``n_iter_no_change`` validation scores beat the one before them by
-            ``tol`` (scikit-learn's rule). Only with early stopping, as scikit-learn: without it the
-            fit computes no loss at all."""
+            none of the last ``n_iter_no_change`` validation scores (training scores without a
+            validation set) beat the one before them by ``tol`` (scikit-learn's rule). Only with
+            early stopping, as scikit-learn: without it the fit computes no loss at all."""
             self.train_score_.append(-loss.loss(yt, F, wt))
+            if val is None:
+                return _no_improvement(self.train_score_, self.n_iter_no_change, self.tol)
             self.validation_score_.append(-loss.loss(target[val], Fv, w_all[val]))
             return _no_improvement(self.validation_score_, self.n_iter_no_change, self.tol)
 
-        if val is not None:
+        if early:
             stop_early()  # the first scores: the constant model, before any tree
         missing = binning.missing_code if binning.has_missing else None
         # boosting's own grower handles ordered features without missing values; categorical
@@ -558,7 +571,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                         Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                     stage.append(tree)
                 self._stages.append(stage)
-                if val is not None and stop_early():
+                if early and stop_early():
                     break
         finally:
             if pool is not None:
