@@ -264,6 +264,29 @@ def test_check_estimator(make):
     check_estimator(make())
 
 
+def test_bagging_sample_weight_draws_rows_in_proportion(cancer):
+    # scikit-learn's frequency meaning: rows drawn with probability w/Σw (never a zero-weight
+    # row), a float max_samples a share of Σw; accuracy as scikit-learn's with the same weights
+    Xa, Xb, ya, yb = cancer
+    n = len(ya)
+    w = np.tile([0.0, 1.0, 3.0], n // 3 + 1)[:n]
+    bag = gu.BaggingClassifier(n_estimators=200, random_state=0).fit(Xa, ya, sample_weight=w)
+    drawn = np.bincount(np.concatenate(bag.estimators_samples_), minlength=n)
+    assert drawn[w == 0].sum() == 0 and all(len(r) == n for r in bag.estimators_samples_)
+    ratio = drawn[w == 3].mean() / drawn[w == 1].mean()
+    assert 2.85 < ratio < 3.15, ratio  # 3 ± ~1.5%: 200 draws of n rows
+    half = gu.BaggingClassifier(n_estimators=2, max_samples=0.5, random_state=0).fit(Xa, ya, sample_weight=2 * w)
+    assert len(half.estimators_samples_[0]) == int(0.5 * (2 * w).sum())
+    ours = gu.BaggingClassifier(n_estimators=30, random_state=0).fit(Xa, ya, sample_weight=w).score(Xb, yb)
+    theirs = sk.BaggingClassifier(n_estimators=30, random_state=0).fit(Xa, ya, sample_weight=w).score(Xb, yb)
+    assert ours >= theirs - 0.03, (ours, theirs)
+    for bad, err in ((-np.ones(n), ValueError), (np.ones(5), ValueError), (np.zeros(n), ValueError)):
+        with pytest.raises(err, match="sample_weight.*help"):
+            gu.BaggingRegressor(n_estimators=2).fit(Xa, ya.astype(float), sample_weight=bad)
+    with pytest.raises(ValueError, match="max_samples.*help"):
+        gu.BaggingClassifier(n_estimators=2, bootstrap=False, max_samples=n).fit(Xa, ya, sample_weight=w)
+
+
 def test_bad_input():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(ValueError, match="max_features.*help"):

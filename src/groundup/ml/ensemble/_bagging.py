@@ -1,5 +1,9 @@
 """Bagging (Breiman 1996): fit one estimator per bootstrap sample, aggregate by vote or mean.
 
+``sample_weight`` has scikit-learn's frequency meaning: each learner's rows are drawn with
+probability ``w_i/Σw`` (a row of weight 2 is drawn as often as two copies of it), and a float
+``max_samples`` is a share of ``Σw``.
+
 ``categorical_features`` (column indices or a boolean mask of ``X``) is handed to every learner,
 restricted to the columns that learner sees (``max_features``, ``bootstrap_features``); without it
 a learner's own ``categorical_features`` (indices of ``X``) is remapped the same way.
@@ -8,6 +12,7 @@ a learner's own ``categorical_features`` (indices of ``X``) is remapped the same
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -22,6 +27,7 @@ from groundup.ml.validation import (
     check_classification_targets,
     check_n_features,
     check_random_state,
+    check_sample_weight,
     check_X_y,
 )
 
@@ -54,6 +60,18 @@ def resolve_learner_categorical(categorical_features, base, X, owner):
     return mask
 
 
+def _sample_count(max_samples, n, weight_sum, owner):
+    """Rows drawn per learner, as scikit-learn: None → ``n``; an int; a float → that share of the
+    rows (of ``Σw`` with sample weights)."""
+    if max_samples is None:
+        return n
+    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool) and max_samples >= 1:
+        return int(max_samples)
+    if isinstance(max_samples, numbers.Real) and not isinstance(max_samples, bool) and 0 < max_samples <= 1:
+        return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
+    raise ValueError(hint(f"{owner}: max_samples={max_samples!r}", "pass None, an int >= 1 or a float in (0, 1]"))
+
+
 def _fit_one(est, X, y, rows, cols):
     return est.fit(X[np.ix_(rows, cols)], y[rows])
 
@@ -61,7 +79,7 @@ def _fit_one(est, X, y, rows, cols):
 class BaseBagging(BaseEstimator):
     _allow_nan = True
 
-    def __init__(self, estimator=None, n_estimators=10, *, max_samples=1.0, max_features=1.0, bootstrap=True,
+    def __init__(self, estimator=None, n_estimators=10, *, max_samples=None, max_features=1.0, bootstrap=True,
                  bootstrap_features=False, oob_score=False, n_jobs=None, random_state=None,
                  categorical_features=None):
         self.estimator = estimator
@@ -76,14 +94,28 @@ class BaseBagging(BaseEstimator):
         self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
-        """Fit each estimator on rows (and columns) drawn at random."""
+        """Fit each estimator on rows (and columns) drawn at random; with ``sample_weight``, rows
+        drawn with probability proportional to their weight."""
         owner = type(self).__name__
         X, y = check_X_y(X, y, y_numeric=not self._is_classifier, allow_nan=True)
         check_n_features(self, X, reset=True)
         n, p = X.shape
         if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
             raise ValueError(hint(f"{owner}: n_estimators={self.n_estimators!r}", "pass an int >= 1"))
-        n_rows = _count(self.max_samples, n, "max_samples", owner)
+        prob = None
+        if sample_weight is not None:
+            w = check_sample_weight(sample_weight, n)
+            if not w.sum() > 0:
+                raise ValueError(hint(f"{owner}: sample_weight sums to {w.sum()}", "give some rows a positive weight"))
+            prob = w / w.sum()
+            if not self.bootstrap:
+                warnings.warn(f"{owner}: with sample_weight, bootstrap=True keeps the weights' frequency meaning "
+                              "(rows drawn without replacement are not)", UserWarning, stacklevel=2)
+        n_rows = _sample_count(self.max_samples, n, None if prob is None else w.sum(), owner)
+        if not self.bootstrap and n_rows > (n if prob is None else np.count_nonzero(prob)):
+            raise ValueError(hint(f"{owner}: max_samples={self.max_samples!r} asks for {n_rows} rows drawn without "
+                                  f"replacement from {n if prob is None else np.count_nonzero(prob)}",
+                                  "lower max_samples, or set bootstrap=True"))
         n_cols = _count(self.max_features, p, "max_features", owner)
         if self._is_classifier:
             self.classes_ = check_classification_targets(y)
@@ -93,7 +125,10 @@ class BaseBagging(BaseEstimator):
         rng = check_random_state(self.random_state)
         self.estimators_samples_, self.estimators_features_, ests = [], [], []
         for _ in range(self.n_estimators):
-            rows = rng.integers(0, n, n_rows) if self.bootstrap else rng.permutation(n)[:n_rows]
+            if prob is not None:
+                rows = rng.choice(n, n_rows, replace=self.bootstrap, p=prob)
+            else:
+                rows = rng.integers(0, n, n_rows) if self.bootstrap else rng.permutation(n)[:n_rows]
             cols = (rng.integers(0, p, n_cols) if self.bootstrap_features else np.sort(rng.permutation(p)[:n_cols]))
             est = seeded_clone(base, rng)
             if self.is_categorical_ is not None:  # the mask follows the learner's columns
