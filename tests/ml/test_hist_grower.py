@@ -230,8 +230,10 @@ def test_node_histograms_equal_plain_sums(sparse):
     g, h = rng.normal(size=data.n), rng.uniform(0.05, 0.25, data.n)
     gh = data.pack(g, h)
     offsets = data.layout[0]
-    subset = np.sort(rng.choice(data.n, 300, replace=False))
-    for rows, root in ((np.arange(data.n), True), (subset, False)):
+    # the root, a node counted in one call (<= _SMALL_NODE rows) and one counted feature by feature
+    small = np.sort(rng.choice(data.n, 300, replace=False))
+    large = np.sort(rng.choice(data.n, _hist_grower._SMALL_NODE + 100, replace=False))
+    for rows, root in ((np.arange(data.n), True), (small, False), (large, False)):
         count, Z = data.histogram(rows, g, h, gh, root=root)
         H, G = Z.real, Z.imag
         for j, f in enumerate(data.features):

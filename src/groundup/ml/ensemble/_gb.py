@@ -542,9 +542,11 @@ class BaseHistGradientBoosting(_BoostingCommon):
                     else:
                         grown = [grow_hist_tree(hist_data, g, h, **settings) for g, h, settings in tasks]
                     for k, (tree, leaves) in enumerate(grown):
-                        if rows is None:
+                        if rows is None:  # the leaves partition the rows: one scatter each, one add
+                            step = np.empty(n)
                             for node, r in leaves:
-                                F[r, k] += tree.value[node, 0, 0]
+                                step[r] = tree.value[node, 0, 0]
+                            F[:, k] += step
                         else:
                             F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
                         if Fv is not None:

@@ -47,6 +47,7 @@ _BOUND_SLACK = 1e-9  # margin on a bound, relative to Σ G_b²/H_b: far above th
 _BLOCK = 16  # bins per block of the pruning bound
 _SPARSE_DENSITY = 0.5  # store only non-default entries below this fraction of non-default values
 _DENSE_SCAN = 2 * _PRUNE_FIRST  # up to this many features, scan the full (feature, bin) grid
+_SMALL_NODE = 1024  # dense data: nodes of at most this many rows are counted in one call
 
 
 class HistData:
@@ -96,6 +97,7 @@ class HistData:
             small = np.uint16 if self.size <= np.iinfo(np.uint16).max else np.uint32
             self.flat_T = self.codes_T[self.features] + offsets[:-1, None]
             self.flat_T_small = self.flat_T.astype(small)
+            self.flat_rows_small = np.ascontiguousarray(self.flat_T_small.T)  # (n, q): small nodes
 
     @staticmethod
     def pack(g, h):
@@ -140,6 +142,13 @@ class HistData:
             H[d] = h[rows].sum() - np.add.reduceat(H, starts)
             G[d] = g[rows].sum() - np.add.reduceat(G, starts)
             return [count, Z]
+        if not root and len(rows) <= _SMALL_NODE:
+            # a few rows: their entries row by row in one call (each cell still sums its rows in
+            # increasing order: bitwise the per-feature passes), not one call per feature
+            keys = self.flat_rows_small.take(rows, axis=0).astype(np.intp).ravel()
+            Z = np.zeros(size, dtype=np.complex128)
+            np.add.at(Z, keys, np.repeat(gh.take(rows), self.q))
+            return [np.bincount(keys, minlength=size), Z]
         if root:
             flat = self.flat_T
             count = self.root_count  # the same for every tree: never changed in place
