@@ -174,8 +174,8 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
     real running sums. They are then copied apart (NumPy's vector loops want unit strides) and
     both sides are scored in one pass per operation."""
     n, Ht, Gt = total
-    cl = np.cumsum(count, axis=1)
-    cz = np.cumsum(Z, axis=1)
+    cl = count.cumsum(axis=1)  # the methods: np.cumsum's wrapper costs ~1 µs a call
+    cz = Z.cumsum(axis=1)
     sums = np.empty((4,) + cz.shape)  # H_L, G_L, H_R, G_R
     hl, gl, hr, gr = sums
     hl[...] = cz.real
