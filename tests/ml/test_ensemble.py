@@ -287,6 +287,39 @@ def test_bagging_sample_weight_draws_rows_in_proportion(cancer):
         gu.BaggingClassifier(n_estimators=2, bootstrap=False, max_samples=n).fit(Xa, ya, sample_weight=w)
 
 
+def test_forest_sample_weight_draws_rows_in_proportion_and_balanced_subsample(cancer):
+    # scikit-learn 1.9's weighted bootstrap: rows drawn with probability w/Σw, each tree grown on
+    # its counts (root weight = rows drawn), zero-weight rows always out of bag
+    Xa, Xb, ya, yb = cancer
+    n = len(ya)
+    w = np.where(ya == 1, 3.0, 1.0)
+    w[::7] = 0.0
+    rf = gu.RandomForestClassifier(100, random_state=0, oob_score=True).fit(Xa, ya, sample_weight=w)
+    roots = np.array([t.tree_.value[0, 0] * t.tree_.weighted_n_node_samples[0] for t in rf.estimators_])
+    assert np.allclose(roots.sum(axis=1), n)  # the counts of n draws
+    share = roots[:, 1].sum() / roots.sum()
+    expected = w[ya == 1].sum() / w.sum()
+    assert abs(share - expected) < 0.01, (share, expected)
+    in_bag = np.array([rf._in_bag(seed, n, rf._n_draw) for seed in rf._seeds])
+    assert not in_bag[:, w == 0].any() and in_bag[:, w > 0].mean() > 0.5
+    assert np.isfinite(rf.oob_decision_function_[w == 0]).all()  # always out of bag: always scored
+    ours = rf.score(Xb, yb)
+    theirs = sk.RandomForestClassifier(100, random_state=0).fit(Xa, ya, sample_weight=w).score(Xb, yb)
+    assert ours >= theirs - 0.02, (ours, theirs)
+    # a float max_samples is a share of Σw
+    half = gu.RandomForestRegressor(3, max_samples=0.5, random_state=0).fit(Xa, ya.astype(float), sample_weight=2 * w)
+    assert all(t.tree_.weighted_n_node_samples[0] == int(0.5 * (2 * w).sum()) for t in half.estimators_)
+    # balanced_subsample: each tree's own sample is balanced (equal class weights at its root)
+    bal = gu.RandomForestClassifier(20, class_weight="balanced_subsample", random_state=0).fit(Xa, ya)
+    for t in bal.estimators_:
+        np.testing.assert_allclose(t.tree_.value[0, 0], [0.5, 0.5], rtol=1e-12)
+    ours = bal.score(Xb, yb)
+    theirs = sk.RandomForestClassifier(20, class_weight="balanced_subsample", random_state=0).fit(Xa, ya).score(Xb, yb)
+    assert ours >= theirs - 0.03, (ours, theirs)
+    with pytest.raises(ValueError, match="sample_weight.*help"):
+        gu.RandomForestClassifier(3).fit(Xa, ya, sample_weight=np.zeros(n))
+
+
 def test_bad_input():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(ValueError, match="max_features.*help"):

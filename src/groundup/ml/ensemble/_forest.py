@@ -13,6 +13,11 @@ a deep node lie close together in memory; the trees are the same. Trees are grow
 through joblib (``n_jobs``: threads on small data, processes on large data), so joblib's backends
 apply; ``n_jobs`` threads also code the columns.
 
+``sample_weight`` (and ``class_weight``) have scikit-learn's frequency meaning: a tree's bootstrap
+rows are drawn with probability ``w_i/Σw`` and it is grown on their counts (without ``bootstrap``,
+on the weights themselves); a float ``max_samples`` is then a share of ``Σw``.
+``class_weight="balanced_subsample"`` balances the classes of each tree's own bootstrap sample.
+
 ``categorical_features`` (column indices or a boolean mask; columns of non-negative integer
 category codes) is checked once by the forest and handed to every tree: a node may then send a
 subset of categories left — the best subset of the categories sorted by class proportion or mean
@@ -49,15 +54,24 @@ _TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf
                 "max_features", "max_leaf_nodes", "min_impurity_decrease", "ccp_alpha")
 
 
-def _n_bootstrap(max_samples, n):
+def _n_bootstrap(max_samples, n, weight_sum=None):
+    """Rows drawn per tree, as scikit-learn: None → ``n``; an int; a float → that share of the rows
+    (of ``Σw`` when the draw is weighted)."""
     if max_samples is None:
         return n
-    if isinstance(max_samples, numbers.Integral) and 1 <= max_samples <= n:
+    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool) and 1 <= max_samples <= n:
         return int(max_samples)
-    if isinstance(max_samples, numbers.Real) and 0 < max_samples <= 1:
-        return max(1, round(max_samples * n))
+    if isinstance(max_samples, numbers.Real) and not isinstance(max_samples, bool) and 0 < max_samples <= 1:
+        return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
     raise ValueError(hint(f"max_samples={max_samples!r} is out of range for {n} samples",
                           f"pass None, an int in [1, {n}] or a float in (0, 1]"))
+
+
+def _bootstrap_counts(rng, n, n_draw, prob):
+    """How many times each row is drawn: ``n_draw`` rows with replacement, uniformly (``prob``
+    None) or with probabilities ``prob``."""
+    drawn = rng.integers(0, n, n_draw) if prob is None else rng.choice(n, n_draw, p=prob)
+    return np.bincount(drawn, minlength=n)
 
 
 # joblib's preferred backend for the trees. Small data: threads, which start at once and share the
@@ -115,15 +129,23 @@ def _shared_memory_dir():
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw, row_order=None):
+def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw, row_order=None, prob=None,
+               subsample_balance=None):
+    """Grow ``tree``: on bootstrap counts (rows drawn with ``prob``, in the original row order)
+    or, without ``bootstrap``, on ``sample_weight``. ``subsample_balance``: the number of classes
+    when ``class_weight="balanced_subsample"`` (each drawn row then also weighs
+    ``n_draw/(k·n_c)``, ``n_c`` its class's rows in the sample, ``k`` the classes drawn)."""
     rng = np.random.default_rng(seed)
     n = len(sample_weight)
     weight = sample_weight
     if bootstrap:
-        counts = np.bincount(rng.integers(0, n, n_draw), minlength=n)
+        counts = _bootstrap_counts(rng, n, n_draw, prob)
         if row_order is not None:  # the rows are stored in this order: counts move along
             counts = counts[row_order]
-        weight = sample_weight * counts
+        weight = counts.astype(np.float64)
+        if subsample_balance is not None:  # "balanced" on the sample: n_draw/(k·n_c), k classes drawn
+            in_sample = np.bincount(y_encoded, weights=weight, minlength=subsample_balance)
+            weight *= (n_draw / (np.count_nonzero(in_sample) * np.maximum(in_sample, 1)))[y_encoded]
     tree._fit(None, None, weight, binning=binning, rng=rng, y_encoded=y_encoded)
     # the per-node statistics served the growing (and pruning) only: without them a grown MNIST tree
     # is ~40% smaller to send back from a worker and to keep (its ``value`` holds what predicts)
@@ -131,8 +153,9 @@ def _grow_tree(tree, binning, y_encoded, sample_weight, seed, bootstrap, n_draw,
     return tree
 
 
-def _grow_trees(trees, seeds, binning, y_encoded, sample_weight, bootstrap, n_draw, row_order):
-    return [_grow_tree(t, binning, y_encoded, sample_weight, s, bootstrap, n_draw, row_order)
+def _grow_trees(trees, seeds, binning, y_encoded, sample_weight, bootstrap, n_draw, row_order, prob,
+                subsample_balance):
+    return [_grow_tree(t, binning, y_encoded, sample_weight, s, bootstrap, n_draw, row_order, prob, subsample_balance)
             for t, s in zip(trees, seeds)]
 
 
@@ -159,6 +182,7 @@ class BaseForest(BaseEstimator):
         check_n_features(self, X, reset=True)
         self._set_categorical(X)
         n = X.shape[0]
+        weighted = sample_weight is not None
         sample_weight = check_sample_weight(sample_weight, n)
         if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
             raise ValueError(hint(f"{owner}: n_estimators={self.n_estimators!r}", "pass an int >= 1"))
@@ -170,17 +194,32 @@ class BaseForest(BaseEstimator):
             self.n_classes_ = len(self.classes_)
             y_encoded = np.searchsorted(self.classes_, y)
             cw = self.class_weight
-            if cw is not None:
+            if cw == "balanced_subsample" and not self.bootstrap:
+                cw = "balanced"  # without bootstrap, the sample is the training set (scikit-learn's rule)
+            if cw is not None and cw != "balanced_subsample":
                 sample_weight = sample_weight * compute_sample_weight(cw, y_encoded, self.n_classes_, self.classes_)
+                weighted = True
         else:
             y_encoded = y
-        n_draw = _n_bootstrap(self.max_samples, n) if self.bootstrap else n
+        subsample_balance = (self.n_classes_ if self._is_classifier and self.class_weight == "balanced_subsample"
+                             and self.bootstrap else None)
+        # weighted bootstrap (scikit-learn's frequency meaning): rows drawn with probability w/Σw
+        prob = None
+        if weighted and self.bootstrap:
+            if not sample_weight.sum() > 0:
+                raise ValueError(hint(f"{owner}: sample_weight sums to {sample_weight.sum()}",
+                                      "give some rows a positive weight"))
+            prob = sample_weight / sample_weight.sum()
+        n_draw = _n_bootstrap(self.max_samples, n, sample_weight.sum() if prob is not None else None) \
+            if self.bootstrap else n
         if self._splitter == "random" and np.isnan(X).any():
             raise ValueError(hint(f"{owner}: X contains NaN", "extra trees need complete data; impute first"))
         binning = bin_features(X, n_jobs=self.n_jobs)  # columns coded in threads
         row_order, y_fit, w_fit = None, y_encoded, sample_weight
+        # the trees' weights are whole numbers: bootstrap counts, or integer sample weights
+        whole = (self.bootstrap and subsample_balance is None) or np.all(sample_weight == np.floor(sample_weight))
         if (self._is_classifier and self.criterion == "gini" and n >= _LOCALITY_MIN_ROWS
-                and not binning.has_missing and np.all(sample_weight == np.floor(sample_weight))):
+                and not binning.has_missing and whole):
             # exact codes do not depend on the row order: the coded rows are reordered
             row_order = _locality_order(X, y_encoded)
             y_fit, w_fit = y_encoded[row_order], sample_weight[row_order]
@@ -210,19 +249,19 @@ class BaseForest(BaseEstimator):
                 binning.memory_map(folder)  # the workers get file references, not 100 MB each batch
             grown = Parallel(n_jobs=self.n_jobs, prefer=prefer)(
                 delayed(_grow_trees)([trees[i] for i in idx], seeds[idx], binning, y_fit, w_fit, self.bootstrap,
-                                     n_draw, row_order)
+                                     n_draw, row_order, prob, subsample_balance)
                 for idx in np.array_split(np.arange(len(trees)), n_batches))
             del binning  # (the memory maps close before their files go)
         self.estimators_ = [t for batch in grown for t in batch]
         self._seeds = seeds
         self._n_draw = n_draw
+        self._bootstrap_prob = prob
         if self.oob_score:
             self._set_oob_score(X, y_encoded, seeds, n_draw)
         return self
 
     def _in_bag(self, seed, n, n_draw):
-        rng = np.random.default_rng(seed)
-        return np.bincount(rng.integers(0, n, n_draw), minlength=n) > 0
+        return _bootstrap_counts(np.random.default_rng(seed), n, n_draw, getattr(self, "_bootstrap_prob", None)) > 0
 
     def _set_oob_score(self, X, y_encoded, seeds, n_draw):
         n = X.shape[0]
