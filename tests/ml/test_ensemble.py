@@ -320,6 +320,30 @@ def test_forest_sample_weight_draws_rows_in_proportion_and_balanced_subsample(ca
         gu.RandomForestClassifier(3).fit(Xa, ya, sample_weight=np.zeros(n))
 
 
+def test_hist_gradient_boosting_class_weight():
+    # class weights multiply the sample weights: "balanced" is the fit with n/(K·n_c) as weights;
+    # on imbalanced data, the balanced accuracy of scikit-learn's balanced booster
+    X, y = make_classification(1200, 8, weights=[0.9, 0.1], random_state=0)
+    Xa, Xb, ya, yb = _split(X, y)
+    kw = dict(max_iter=30, early_stopping=False)
+    bal = gu.HistGradientBoostingClassifier(class_weight="balanced", **kw).fit(Xa, ya)
+    counts = np.bincount(ya)
+    w = (len(ya) / (2 * counts))[ya]
+    np.testing.assert_array_equal(bal.decision_function(Xb),
+                                  gu.HistGradientBoostingClassifier(**kw).fit(Xa, ya, sample_weight=w).decision_function(Xb))
+    by_dict = gu.HistGradientBoostingClassifier(class_weight={0: 1.0, 1: 5.0}, **kw).fit(Xa, ya)
+    np.testing.assert_array_equal(by_dict.decision_function(Xb), gu.HistGradientBoostingClassifier(**kw).fit(
+        Xa, ya, sample_weight=np.where(ya == 1, 5.0, 1.0)).decision_function(Xb))
+    from sklearn.metrics import balanced_accuracy_score
+    ours = balanced_accuracy_score(yb, bal.predict(Xb))
+    theirs = balanced_accuracy_score(yb, sk.HistGradientBoostingClassifier(class_weight="balanced", **kw)
+                                     .fit(Xa, ya).predict(Xb))
+    plain = balanced_accuracy_score(yb, gu.HistGradientBoostingClassifier(**kw).fit(Xa, ya).predict(Xb))
+    assert ours >= theirs - 0.03 and ours > plain, (ours, theirs, plain)
+    with pytest.raises(ValueError, match="class_weight.*help"):
+        gu.HistGradientBoostingClassifier(class_weight="nope", max_iter=2).fit(Xa, ya)
+
+
 def test_bad_input():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(ValueError, match="max_features.*help"):

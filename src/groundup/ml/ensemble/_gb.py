@@ -29,7 +29,7 @@ from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, che
 from groundup.ml.tree import DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
-from groundup.ml.tree._classes import resolve_max_features, tree_feature_importances
+from groundup.ml.tree._classes import compute_sample_weight, resolve_max_features, tree_feature_importances
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
 from groundup.ml.tree._ties import root_key
@@ -469,6 +469,8 @@ class BaseHistGradientBoosting(_BoostingCommon):
         self.is_categorical_ = resolve_categorical_features(self.categorical_features, X, owner,
                                                             max_categories=self.max_bins)
         target, loss, y_enc = self._encode_targets(X, y)
+        if getattr(self, "class_weight", None) is not None:  # weights of the classes times the rows'
+            w_all = w_all * compute_sample_weight(self.class_weight, y_enc, self.n_classes_, self.classes_)
         self._loss_obj = loss
         rng = check_random_state(self.random_state)
         early = self.early_stopping
@@ -642,7 +644,9 @@ def _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, mi
 
 class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradientBoosting):
     """Histogram gradient boosting with the log-loss (XGBoost's second-order objective):
-    leaf weight ``-G/(H+λ)`` with ``g = p - y``, ``h = p(1-p)``; K trees per iteration for K > 2."""
+    leaf weight ``-G/(H+λ)`` with ``g = p - y``, ``h = p(1-p)``; K trees per iteration for K > 2.
+    ``class_weight`` (a dict or ``"balanced"``: ``n/(K·n_c)``) multiplies each row's sample weight
+    by its class's, as scikit-learn's."""
 
     _is_classifier = True
 
@@ -650,10 +654,11 @@ class HistGradientBoostingClassifier(_ProbaMixin, ClassifierMixin, BaseHistGradi
                  min_samples_leaf=20, l2_regularization=0.0, min_split_gain=0.0, min_child_weight=1e-3,
                  colsample_bytree=1.0, subsample=1.0, max_bins=255, early_stopping="auto",
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-7, random_state=None,
-                 categorical_features=None):
+                 categorical_features=None, class_weight=None):
         _hgb_init(self, loss, learning_rate, max_iter, max_leaf_nodes, max_depth, min_samples_leaf,
                   l2_regularization, min_split_gain, min_child_weight, colsample_bytree, subsample, max_bins,
                   early_stopping, validation_fraction, n_iter_no_change, tol, random_state, categorical_features)
+        self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):
         if self.loss != "log_loss":
