@@ -344,6 +344,49 @@ def test_hist_gradient_boosting_class_weight():
         gu.HistGradientBoostingClassifier(class_weight="nope", max_iter=2).fit(Xa, ya)
 
 
+def test_scikit_learn_attributes_and_methods():
+    # the attributes and methods scikit-learn's ensembles offer beside fit/predict, on data without
+    # ties (the same learners as scikit-learn's where the algorithm is deterministic)
+    X, y = make_classification(500, 6, n_informative=4, random_state=0)
+    Xr, yr = make_regression(400, 5, noise=5, random_state=0)
+    ours, theirs = (m.AdaBoostClassifier(n_estimators=20, random_state=0).fit(X, y) for m in (gu, sk))
+    np.testing.assert_allclose(ours.feature_importances_, theirs.feature_importances_, rtol=1e-12)
+    np.testing.assert_allclose(list(ours.staged_score(X, y)), list(theirs.staged_score(X, y)))
+    np.testing.assert_allclose(list(ours.staged_predict_proba(X))[-1], theirs.predict_proba(X), rtol=1e-12)
+    np.testing.assert_allclose(ours.predict_log_proba(X), theirs.predict_log_proba(X), rtol=1e-12)
+    assert type(ours.estimator_).__name__ == "DecisionTreeClassifier" and ours.estimator_.max_depth == 1
+    reg = gu.AdaBoostRegressor(n_estimators=8, random_state=0).fit(Xr, yr)
+    np.testing.assert_allclose(reg.feature_importances_, sum(
+        a * e.feature_importances_ for a, e in zip(reg.estimator_weights_, reg.estimators_)) / reg.estimator_weights_.sum())
+    assert list(reg.staged_score(Xr, yr))[-1] == reg.score(Xr, yr)
+    # gradient boosting: leaf indices whose values add up to the decision function
+    for cls, Xs, ys in (("GradientBoostingClassifier", X, y), ("GradientBoostingRegressor", Xr, yr)):
+        ours, theirs = (getattr(m, cls)(n_estimators=5, random_state=0).fit(Xs, ys) for m in (gu, sk))
+        leaves = ours.apply(Xs)
+        assert leaves.shape == theirs.apply(Xs).shape
+        assert (ours.n_trees_per_iteration_, ours.max_features_) == (theirs.n_trees_per_iteration_, theirs.max_features_)
+        trees = [stage[0] for stage in ours._stages]
+        leaf_sum = sum(t.value[leaves[:, m, 0] if leaves.ndim == 3 else leaves[:, m], 0, 0] for m, t in enumerate(trees))
+        raw = ours.decision_function(Xs) if cls.endswith("Classifier") else ours.predict(Xs)
+        np.testing.assert_allclose(ours._baseline[0] + leaf_sum, raw, rtol=1e-12, atol=1e-12)
+    # forests: each tree's rows, the template tree, one output
+    rf = gu.RandomForestClassifier(5, random_state=0).fit(X, y)
+    for t, rows in zip(rf.estimators_, rf.estimators_samples_):
+        assert len(rows) == len(X) and t.tree_.weighted_n_node_samples[0] == len(rows)
+    assert rf.n_outputs_ == 1 and rf.estimator_.max_features == "sqrt"
+    assert all(len(r) == len(X) for r in gu.ExtraTreesClassifier(3).fit(X, y).estimators_samples_)
+    # histogram boosting: whether early stopping ran ("auto": only above 10,000 rows)
+    for es in ("auto", True, False):
+        ours, theirs = (m.HistGradientBoostingClassifier(max_iter=5, early_stopping=es).fit(X, y) for m in (gu, sk))
+        assert ours.do_early_stopping_ == theirs.do_early_stopping_
+    # log-probabilities of every classifier
+    for est in (gu.BaggingClassifier(n_estimators=3, random_state=0), gu.RandomForestClassifier(3, random_state=0),
+                gu.GradientBoostingClassifier(n_estimators=3), gu.HistGradientBoostingClassifier(max_iter=3)):
+        est.fit(X, y)
+        with np.errstate(divide="ignore"):
+            np.testing.assert_array_equal(est.predict_log_proba(X), np.log(est.predict_proba(X)))
+
+
 def test_bad_input():
     X, y = make_classification(60, 4, random_state=0)
     with pytest.raises(ValueError, match="max_features.*help"):

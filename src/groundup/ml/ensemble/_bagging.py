@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
-from groundup.ml.ensemble._base import seeded_clone
+from groundup.ml.ensemble._base import LogProbaMixin, seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.validation import (
@@ -121,6 +121,7 @@ class BaseBagging(BaseEstimator):
             self.classes_ = check_classification_targets(y)
             self.n_classes_ = len(self.classes_)
         base = self.estimator if self.estimator is not None else self._default()
+        self.estimator_ = base  # the template every member is cloned from (scikit-learn's name)
         self.is_categorical_ = resolve_learner_categorical(self.categorical_features, base, X, owner)
         rng = check_random_state(self.random_state)
         self.estimators_samples_, self.estimators_features_, ests = [], [], []
@@ -168,7 +169,7 @@ class BaseBagging(BaseEstimator):
         return sum(self._one(e, X[:, c]) for e, c in zip(self.estimators_, self.estimators_features_)) / len(self.estimators_)
 
 
-class BaggingClassifier(ClassifierMixin, BaseBagging):
+class BaggingClassifier(LogProbaMixin, ClassifierMixin, BaseBagging):
     """Bagged classifiers: probabilities averaged ``(1/B) Σ_b p_b(c|x)`` (votes when a learner has no
     ``predict_proba``); default learner a full decision tree."""
 

@@ -1,8 +1,19 @@
-"""What the meta-ensembles (bagging, AdaBoost) share."""
+"""What the ensembles share: seeding members, log-probabilities."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from groundup.ml.base import clone
+
+
+class LogProbaMixin:
+    """``predict_log_proba(X) = log predict_proba(X)`` (``-inf`` where a probability is 0)."""
+
+    def predict_log_proba(self, X):
+        """``log p(c|x)`` of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
 
 def seeded_clone(base, rng):

@@ -38,6 +38,8 @@ from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, che
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
+
+from ._base import LogProbaMixin
 from groundup.ml.tree._classes import compute_sample_weight, tree_feature_importances
 from groundup.ml.validation import (
     check_array,
@@ -67,11 +69,14 @@ def _n_bootstrap(max_samples, n, weight_sum=None):
                           f"pass None, an int in [1, {n}] or a float in (0, 1]"))
 
 
+def _bootstrap_rows(rng, n, n_draw, prob):
+    """``n_draw`` rows drawn with replacement, uniformly (``prob`` None) or with probabilities ``prob``."""
+    return rng.integers(0, n, n_draw) if prob is None else rng.choice(n, n_draw, p=prob)
+
+
 def _bootstrap_counts(rng, n, n_draw, prob):
-    """How many times each row is drawn: ``n_draw`` rows with replacement, uniformly (``prob``
-    None) or with probabilities ``prob``."""
-    drawn = rng.integers(0, n, n_draw) if prob is None else rng.choice(n, n_draw, p=prob)
-    return np.bincount(drawn, minlength=n)
+    """How many times each row is drawn (:func:`_bootstrap_rows`)."""
+    return np.bincount(_bootstrap_rows(rng, n, n_draw, prob), minlength=n)
 
 
 # joblib's preferred backend for the trees. Small data: threads, which start at once and share the
@@ -253,12 +258,26 @@ class BaseForest(BaseEstimator):
                 for idx in np.array_split(np.arange(len(trees)), n_batches))
             del binning  # (the memory maps close before their files go)
         self.estimators_ = [t for batch in grown for t in batch]
+        self.estimator_ = self._make_tree()  # the template of the trees (scikit-learn's name)
+        self.n_outputs_ = 1
         self._seeds = seeds
         self._n_draw = n_draw
+        self._n_rows = n
         self._bootstrap_prob = prob
         if self.oob_score:
             self._set_oob_score(X, y_encoded, seeds, n_draw)
         return self
+
+    @property
+    def estimators_samples_(self):
+        """The rows each tree was grown on: its bootstrap draw (repeats included), or every row
+        without ``bootstrap``."""
+        check_is_fitted(self, "estimators_")
+        n = self._n_rows
+        if not self.bootstrap:
+            return [np.arange(n) for _ in self._seeds]
+        return [_bootstrap_rows(np.random.default_rng(seed), n, self._n_draw, self._bootstrap_prob)
+                for seed in self._seeds]
 
     def _in_bag(self, seed, n, n_draw):
         return _bootstrap_counts(np.random.default_rng(seed), n, n_draw, getattr(self, "_bootstrap_prob", None)) > 0
@@ -311,7 +330,7 @@ class BaseForest(BaseEstimator):
         return mean / mean.sum() if mean.sum() > 0 else mean
 
 
-class ForestClassifierMixin(ClassifierMixin):
+class ForestClassifierMixin(LogProbaMixin, ClassifierMixin):
     _is_classifier = True
     _tree_class = DecisionTreeClassifier
 

@@ -33,6 +33,8 @@ from groundup.ml.tree._classes import compute_sample_weight, resolve_max_feature
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
 from groundup.ml.tree._ties import root_key
+
+from ._base import LogProbaMixin
 from groundup.ml.tree._tree import _Builder
 from groundup.ml.validation import (
     check_array,
@@ -118,12 +120,16 @@ class _BoostingCommon(BaseEstimator):
                                   f"choose one of {list(self._losses_allowed)}"))
         return y, losses[self.loss](), None
 
-    def _raw_stages(self, X):
-        """Yield the raw scores ``F_m(x)`` after each stage m = 1, 2, …"""
+    def _check_X(self, X):
         check_is_fitted(self, "_stages")
         X = check_array(X, allow_nan=True)
         check_n_features(self, X, reset=False)
         check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
+        return X
+
+    def _raw_stages(self, X):
+        """Yield the raw scores ``F_m(x)`` after each stage m = 1, 2, …"""
+        X = self._check_X(X)
         F = np.tile(self._baseline, (X.shape[0], 1))
         for stage in self._stages:
             for k, tree in enumerate(stage):
@@ -176,7 +182,7 @@ class _BoostingCommon(BaseEstimator):
             raise ValueError(hint(f"{owner}: learning_rate={self.learning_rate!r}", "pass a float > 0"))
 
 
-class _ProbaMixin:
+class _ProbaMixin(LogProbaMixin):
     def predict_proba(self, X):
         """Class probabilities: ``σ(F)`` for two classes, ``softmax(F)`` for more."""
         return self._proba_from_raw(self._raw(X))
@@ -242,6 +248,13 @@ def _no_improvement(scores, n_iter_no_change, tol):
 
 class BaseGradientBoosting(_BoostingCommon):
     """Friedman's first-order gradient boosting (see the module docstring)."""
+
+    def apply(self, X):
+        """The leaf each sample reaches in every tree: shape ``(n_samples, n_estimators, K)`` for a
+        classifier (``K = 1`` with two classes), ``(n_samples, n_estimators)`` for a regressor."""
+        X = self._check_X(X)
+        leaves = np.array([[tree.apply(X) for tree in stage] for stage in self._stages]).transpose(2, 0, 1)
+        return leaves if self._is_classifier else leaves[:, :, 0]
 
     presort = True  # exact trees on features sorted once per fit; False: the node-at-a-time builder
 
@@ -355,6 +368,8 @@ class BaseGradientBoosting(_BoostingCommon):
         self.train_score_ = np.array(self.train_score_)
         self.oob_scores_ = np.array(self.oob_scores_)
         self.n_estimators_ = len(self._stages)
+        self.n_trees_per_iteration_ = K
+        self.max_features_ = max_features
         self.estimators_ = np.empty((self.n_estimators_, K), dtype=object)
         for i, stage in enumerate(self._stages):
             for k, tree in enumerate(stage):
@@ -584,6 +599,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
         self.validation_score_ = np.array(self.validation_score_)
         self.n_iter_ = len(self._stages)
         self.n_trees_per_iteration_ = K
+        self.do_early_stopping_ = bool(early)
         return self
 
     def explain_split(self, node=0, iteration=0, tree=0):

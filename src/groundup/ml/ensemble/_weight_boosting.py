@@ -9,7 +9,8 @@ import numpy as np
 
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
-from groundup.ml.ensemble._base import seeded_clone
+from groundup.metrics import accuracy_score, r2_score
+from groundup.ml.ensemble._base import LogProbaMixin, seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._categorical import check_categorical_input
 from groundup.ml.validation import (
@@ -58,7 +59,24 @@ def _with_categorical(boost, base, X):
     return clone(base).set_params(categorical_features=boost.is_categorical_)
 
 
-class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
+class _AdaBoostCommon:
+    """What both AdaBoosts add on top of their rounds (scikit-learn's names)."""
+
+    @property
+    def feature_importances_(self):
+        """The learners' importances averaged with their weights: ``Σ_t α_t·imp_t / Σ_t α_t``."""
+        check_is_fitted(self, "estimators_")
+        weights = self.estimator_weights_
+        return sum(a * est.feature_importances_ for a, est in zip(weights, self.estimators_)) / weights.sum()
+
+    def staged_score(self, X, y, sample_weight=None):
+        """:meth:`score` (accuracy, or R²) after each round."""
+        metric = accuracy_score if self._estimator_type == "classifier" else r2_score
+        for pred in self.staged_predict(X):
+            yield metric(y, pred, sample_weight=sample_weight)
+
+
+class AdaBoostClassifier(LogProbaMixin, _AdaBoostCommon, ClassifierMixin, BaseEstimator):
     """AdaBoost-SAMME: each round fits a stump on weights ``w``, computes ``ε = Σ_wrong w / Σ w``,
     ``α = η(ln((1-ε)/ε) + ln(K-1))`` and ``w ← w·e^{α·[wrong]}``; predicts ``argmax_c Σ_t α_t [h_t = c]``.
     ``categorical_features`` is handed to every learner (a stump may then split on a category subset)."""
@@ -83,7 +101,7 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, X.shape[0]).copy()
         w /= w.sum()
         base = self.estimator if self.estimator is not None else DecisionTreeClassifier(max_depth=1)
-        base = _with_categorical(self, base, X)
+        base = self.estimator_ = _with_categorical(self, base, X)
         rng = check_random_state(self.random_state)
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
@@ -149,17 +167,24 @@ class AdaBoostClassifier(ClassifierMixin, BaseEstimator):
         d = self.decision_function(X)  # checks fitted first
         return self.classes_[(d > 0).astype(int)] if self.n_classes_ == 2 else self.classes_[np.argmax(d, 1)]
 
-    def predict_proba(self, X):
-        """SAMME probabilities ``softmax(d/(K-1))`` of the decision function ``d``."""
-        d = self.decision_function(X)
+    def _proba(self, d):
         if self.n_classes_ == 2:
             d = np.column_stack([-d, d])
         z = d / (self.n_classes_ - 1)
         z = np.exp(z - z.max(1, keepdims=True))
         return z / z.sum(1, keepdims=True)
 
+    def predict_proba(self, X):
+        """SAMME probabilities ``softmax(d/(K-1))`` of the decision function ``d``."""
+        return self._proba(self.decision_function(X))
 
-class AdaBoostRegressor(RegressorMixin, BaseEstimator):
+    def staged_predict_proba(self, X):
+        """:meth:`predict_proba` after each round."""
+        for d in self.staged_decision_function(X):
+            yield self._proba(d)
+
+
+class AdaBoostRegressor(_AdaBoostCommon, RegressorMixin, BaseEstimator):
     """AdaBoost.R2 (Drucker 1997): fit on a weighted bootstrap, relative losses ``L_i ∈ [0,1]``,
     ``β = L̄/(1-L̄)``, ``w ← w·β^{η(1-L_i)}``, learner weight ``η ln(1/β)``; predicts the weighted median.
     ``categorical_features`` is handed to every learner."""
@@ -187,7 +212,7 @@ class AdaBoostRegressor(RegressorMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, n).copy()
         w /= w.sum()
         base = self.estimator if self.estimator is not None else DecisionTreeRegressor(max_depth=3)
-        base = _with_categorical(self, base, X)
+        base = self.estimator_ = _with_categorical(self, base, X)
         rng = check_random_state(self.random_state)
         self.estimators_, weights, errors = [], [], []
         for _ in range(self.n_estimators):
