@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification, make_regression
 
 from groundup.ml import ensemble as gu
 from groundup.ml.ensemble import _class_trees, _gb, _hist_grower
@@ -104,6 +105,97 @@ def test_packed_cut_scan_equals_the_plain_scan(density, q):
     assert found is not None and (found[1], found[2]) == (j, b)
     np.testing.assert_allclose(found[0], score, rtol=1e-12)
     np.testing.assert_allclose(found[3], [count[j, : b + 1].sum(), H[j, : b + 1].sum(), G[j, : b + 1].sum()])
+
+
+def _plain_best_cut_missing(count, H, G, total, msl, mcw):
+    """Every cut scored one by one with the missing rows (the last bin) right and, where there are
+    some, left; plus the cut sending every present value left and the missing rows alone right."""
+    best = (-np.inf, None, None, None)
+    q, nb = count.shape
+    for j in range(q):
+        present = np.flatnonzero(count[j, :-1] > 0)
+        miss = np.array([count[j, -1], H[j, -1], G[j, -1]])
+        cuts = [(b, False) for b in present[:-1]] + [(b, True) for b in present[:-1] if miss[0] > 0]
+        if miss[0] > 0 and len(present):
+            cuts.append((present[-1], False))  # missing alone on the right
+        for b, left in cuts:
+            L = np.array([count[j, : b + 1].sum(), H[j, : b + 1].sum(), G[j, : b + 1].sum()]) + (miss if left else 0)
+            R = total - L
+            if min(L[0], R[0]) < msl or min(L[1], R[1]) < mcw:
+                continue
+            score = L[2] ** 2 / L[1] + R[2] ** 2 / R[1]
+            if score > best[0] * (1 + 1e-12):
+                best = (score, j, b, left)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cut_scan_with_missing_values_equals_the_plain_scan(seed):
+    # the last bin holds the missing values: every cut tried with them right and left, and the
+    # cut that leaves them alone on the right, against a loop over cuts
+    rng = np.random.default_rng(seed)
+    q, nb, n = 7, 33, 300
+    count = np.zeros((q, nb), dtype=np.int64)
+    for j in range(q):
+        k = int(rng.integers(2, nb - 1))
+        missing = int(rng.integers(0, 60)) if j % 3 else 0  # some features without missing rows
+        np.add.at(count[j], rng.integers(0, k, n - missing), 1)
+        count[j, -1] = missing
+    H = count * rng.uniform(0.1, 0.3, size=(q, nb))
+    G = count * rng.normal(size=(q, nb))
+    H *= H[0].sum() / H.sum(axis=1, keepdims=True)  # every feature holds the same rows
+    nonempty = count > 0
+    G += (G[0].sum() - G.sum(axis=1, keepdims=True)) * nonempty / nonempty.sum(axis=1, keepdims=True)
+    total = np.array([n, H[0].sum(), G[0].sum()])
+    found = _hist_grower.best_cut([count, H + 1j * G], total, None, 20, 1e-3, 0.0, missing=nb - 1)
+    score, j, b, left = _plain_best_cut_missing(count, H, G, total, 20, 1e-3)
+    assert found is not None and (found[1], found[2], found[4]) == (j, b, left)
+    np.testing.assert_allclose(found[0], score, rtol=1e-12)
+    miss = np.array([count[j, -1], H[j, -1], G[j, -1]]) if left else 0
+    np.testing.assert_allclose(found[3], np.array([count[j, : b + 1].sum(), H[j, : b + 1].sum(), G[j, : b + 1].sum()]) + miss)
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"max_leaf_nodes": None, "max_depth": 4, "l2_regularization": 1.0},
+    {"subsample": 0.7, "colsample_bytree": 0.6, "random_state": 0}, {"min_samples_leaf": 50},
+])
+def test_hist_grower_with_missing_values_grows_the_reference_trees(kw, monkeypatch):
+    # missing values in most features, one feature whose present values are all equal (it can only
+    # split on missingness): the trees of the shared builder, missing directions included
+    rng = np.random.default_rng(1)
+    X, y = make_regression(3000, 8, noise=5, random_state=1)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:, 3] = np.where(rng.random(3000) < 0.5, np.nan, 1.0)
+    y = y + 40 * np.isnan(X[:, 3])
+    kw = dict(max_iter=15, early_stopping=False, min_samples_leaf=30) | kw
+    fast = gu.HistGradientBoostingRegressor(**kw).fit(X, y)
+    monkeypatch.setattr(_gb.BaseHistGradientBoosting, "hist_grower", False)
+    ref = gu.HistGradientBoostingRegressor(**kw).fit(X, y)
+    inf_cuts = 0
+    for a, b in zip((t for s in fast._stages for t in s), (t for s in ref._stages for t in s), strict=True):
+        for name in ("feature", "bin_threshold", "children_left", "n_node_samples", "missing_go_to_left"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        np.testing.assert_allclose(a.threshold, b.threshold)
+        np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+        inf_cuts += np.isinf(a.threshold).sum()
+    assert inf_cuts > 0  # splits on missingness alone were taken
+    np.testing.assert_allclose(fast.predict(X), ref.predict(X), rtol=1e-9, atol=1e-9)
+
+
+def test_hist_boosting_with_missing_values_matches_sklearn(monkeypatch):
+    from sklearn import ensemble as sk
+    X, y = make_classification(6000, 12, random_state=0)
+    rng = np.random.default_rng(0)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    Xa, Xb, ya, yb = X[:4500], X[4500:], y[:4500], y[4500:]
+    kw = dict(max_iter=60, early_stopping=False)
+    grown = []
+    real = _gb.grow_hist_tree
+    monkeypatch.setattr(_gb, "grow_hist_tree", lambda *a, **k: grown.append(1) or real(*a, **k))
+    ours = gu.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    assert len(grown) == 60  # every tree by boosting's own grower, not the shared builder
+    theirs = sk.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.01, (ours.score(Xb, yb), theirs.score(Xb, yb))
 
 
 def test_bound_pruning_keeps_the_trees():

@@ -47,7 +47,7 @@ from groundup.ml.validation import (
 
 from . import _losses
 from ._class_trees import ClassTreePool
-from ._hist_grower import HistData
+from ._hist_grower import _DENSE_SCAN, HistData
 from ._hist_grower import grow_tree as grow_hist_tree
 from ._presorted import PresortedFeatures, grow_tree, sync_exact_bin_thresholds
 
@@ -524,11 +524,15 @@ class BaseHistGradientBoosting(_BoostingCommon):
         if early:
             stop_early()  # the first scores: the constant model, before any tree
         missing = binning.missing_code if binning.has_missing else None
-        # boosting's own grower handles ordered features without missing values; categorical
-        # subsets and learned missing-value directions take the shared tree builder
-        own_grower = (self.hist_grower and not binning.has_missing
-                      and not np.any(self.is_categorical_))
-        hist_data = HistData(binning) if own_grower else None
+        # boosting's own grower handles ordered features, and missing values where the cut scan runs
+        # on the full (feature, bin) grid (dense data, few features); categorical subsets and the
+        # other missing-value cases take the shared tree builder
+        hist_data = None
+        if self.hist_grower and not np.any(self.is_categorical_):
+            hist_data = HistData(binning)
+            if binning.has_missing and (hist_data.sparse or hist_data.q > _DENSE_SCAN):
+                hist_data = None
+        own_grower = hist_data is not None
         # the K class trees of an iteration grow side by side in processes when the fit is long
         # enough to repay starting them (see _class_trees)
         n_workers = 0
@@ -565,7 +569,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                                 step[r] = tree.value[node, 0, 0]
                             F[:, k] += step
                         else:
-                            F[:, k] += tree.value[tree.apply_binned(binning.codes, None), 0, 0]
+                            F[:, k] += tree.value[tree.apply_binned(binning.codes, missing), 0, 0]
                         if Fv is not None:
                             Fv[:, k] += tree.value[tree.apply(X[val]), 0, 0]
                         stage.append(tree)

@@ -26,8 +26,14 @@ up to ``max_leaf_nodes``; the leaf weight is ``-G/(H+λ)``. Scores within a rela
 best count as ties (sums of the same rows in a different order differ by rounding only), and a gain
 below ``1e-14`` of the score is no gain (a node whose rows all share one ``g/h`` is not split).
 
+**Missing values** (NaN: their own last bin) are handled on the full-grid scan (dense data, up to
+``_DENSE_SCAN`` features): each cut is scored with the node's missing rows right and left, and a
+cut may send them alone to the right (every present value left, threshold ``inf``); a node without
+missing rows sends a NaN at predict time to its larger child. Sparse or wide data with missing
+values, and categorical features, take the shared builder.
+
 The trees are the ones :class:`groundup.ml.tree._tree._Builder` grows with histograms (tests check
-it); used for data without missing values.
+it; where two different cuts give the same partition, the two may take either).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import heapq
 
 import numpy as np
 
+from groundup.errors import hint
 from groundup.ml.tree._criterion import NewtonGain
 from groundup.ml.tree._levelwise import _preorder, _renumber
 from groundup.ml.tree._tree import Tree
@@ -58,6 +65,7 @@ class HistData:
         n, p = codes.shape
         nb = binning.n_bins
         self.binning, self.n, self.n_bins = binning, n, nb
+        self.missing_code = binning.missing_code if binning.has_missing else None
         self.codes_T = binning.columns()  # (p, n): one feature's codes are contiguous
         lowest, highest = self.codes_T.min(axis=1), self.codes_T.max(axis=1)
         self.features = np.flatnonzero(lowest != highest)  # non-constant features
@@ -203,6 +211,39 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
     return score, cl, hl, gl
 
 
+def _score_missing_left(cl, hl, gl, total, miss, min_samples_leaf, min_child_weight, l2, check_hessian):
+    """Scores of the cuts of :func:`_scan` with the node's missing rows sent left: ``L + M`` and
+    ``(total - L) - M``, ``M = (count, H, G)`` of each feature's missing bin (``miss``, columns);
+    ``-inf`` where a side breaks a rule or the feature has no missing row here."""
+    n, Ht, Gt = total
+    mc, mh, mg = miss
+    c_left, h_left, g_left = cl + mc, hl + mh, gl + mg
+    c_right, h_right, g_right = (n - cl) - mc, (Ht - hl) - mh, (Gt - gl) - mg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = g_left * g_left
+        score /= h_left + l2 if l2 else h_left
+        right = g_right * g_right
+        right /= h_right + l2 if l2 else h_right
+        score += right
+    bad = (c_left < min_samples_leaf) | (c_right < min_samples_leaf) | (mc == 0)
+    if check_hessian:
+        if min_child_weight > 0:
+            bad |= (h_left < min_child_weight) | (h_right < min_child_weight)
+        else:
+            bad |= (h_left <= 0) | (h_right <= 0)
+    score[bad] = -np.inf
+    return score, (c_left, h_left, g_left)
+
+
+def _first_best(score, width):
+    """``(best, feature, bin)`` of a scored grid: scores within a relative ``_TIE`` of the best are
+    ties, won by the lowest feature, then the lowest bin."""
+    flat = score.ravel()
+    best = float(flat.max())
+    j, b = divmod(int(np.argmax(flat >= best - _TIE * abs(best))), width)
+    return best, j, b
+
+
 def _bounds(q, nb, cells, live):
     """An upper bound on the score of every cut of each feature (``-inf`` for features not in
     ``live``, ``inf`` where a non-empty bin has ``H_b ≤ 0``).
@@ -276,7 +317,7 @@ def _scan_features(mask, k, cells, args, widths):
 
 
 def _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf, min_child_weight,
-                    l2, check_hessian):
+                    l2, check_hessian, missing=None):
     """:func:`best_cut` on the full ``(feature, bin)`` grid, for few features (no pruning to gain):
     the ragged histograms are spread on a ``(q, W)`` grid, ``W`` the widest feature, zeros in the
     missing bins; a few whole-grid passes beat gathering the non-empty bins for a handful of rows.
@@ -285,7 +326,13 @@ def _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf, min
     it was), so the first best cut is a real one, and every score equals the packed scan's. Empty
     bins are zeroed first: after a sibling subtraction they may hold rounding residues, which the
     packed scan never reads (zeroed in place: the histogram only gains exact zeros where it has no
-    rows). Cuts with every row on one side (``count_L`` 0 or ``n``) are not cuts."""
+    rows). Cuts with every row on one side (``count_L`` 0 or ``n``) are not cuts.
+
+    ``missing``: the code of missing values (the last bin) when the training data have some. The
+    running sums then cover the other bins; every cut is scored with the node's missing rows on
+    the right (the cut after a feature's last present value sends the missing rows alone right)
+    and on the left, and the left wins only if it scores higher, as the shared tree builder
+    decides. Returns ``(score, feature, bin, L, missing_left)``."""
     q = len(offsets) - 1
     if offsets[-1] == q * nb:  # every feature fills all nb bins (no feature is wider)
         W = nb
@@ -300,20 +347,34 @@ def _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf, min
         z[cell] = Z
         c, z = c.reshape(q, W), z.reshape(q, W)
     z[c == 0] = 0
-    score, cl, hl, gl = _scan(c, z, total, max(min_samples_leaf, 1), min_child_weight, l2, check_hessian)
+    miss = None
+    if missing is not None and W > missing:  # some feature has missing values: their bin apart
+        mz = z[:, missing:missing + 1]
+        miss = (c[:, missing:missing + 1].copy(), mz.real.copy(), mz.imag.copy())
+        c, z, W = c[:, :missing], z[:, :missing], missing
+    msl = max(min_samples_leaf, 1)
+    score, cl, hl, gl = _scan(c, z, total, msl, min_child_weight, l2, check_hessian)
     if allowed is not None:
         score[~allowed] = -np.inf
-    flat = score.ravel()
-    best = float(flat.max())
+    # ties (scores equal up to rounding): the lowest feature, then the lowest bin, as best_cut
+    best, j, b = _first_best(score, W)
+    if miss is not None:
+        score_left, sides = _score_missing_left(cl, hl, gl, total, miss, msl, min_child_weight, l2, check_hessian)
+        if allowed is not None:
+            score_left[~allowed] = -np.inf
+        best_left, jl, bl = _first_best(score_left, W)
+        # missing rows left only when that scores higher (equal scores: missing right)
+        if np.isfinite(best_left) and (not np.isfinite(best) or best_left > best + _TIE * abs(best)):
+            return best_left, jl, bl, np.array([a[jl, bl] for a in sides], dtype=np.float64), True
     if not np.isfinite(best):
         return None
-    # ties (scores equal up to rounding): the lowest feature, then the lowest bin, as best_cut
-    j, b = divmod(int(np.argmax(flat >= best - _TIE * abs(best))), W)
-    return best, j, b, np.array([cl[j, b], hl[j, b], gl[j, b]], dtype=np.float64)
+    return best, j, b, np.array([cl[j, b], hl[j, b], gl[j, b]], dtype=np.float64), False
 
 
-def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True, layout=None):
-    """Best cut of a node from its histogram: ``(score, local feature, bin, L)`` or ``None``.
+def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian=True, layout=None,
+             missing=None):
+    """Best cut of a node from its histogram: ``(score, local feature, bin, L, missing_left)`` or
+    ``None``. ``missing``: the missing values' code (their own last bin; the full-grid scan only).
 
     ``allowed`` (boolean mask over the local features, or None) restricts the features.
     ``check_hessian=False`` when every row's hessian is at least ``min_child_weight/min_samples_leaf``
@@ -344,7 +405,10 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         q = len(offsets) - 1
     if q <= _DENSE_SCAN:
         return _best_cut_dense(count, Z, offsets, nb, total, allowed, min_samples_leaf,
-                               min_child_weight, l2, check_hessian)
+                               min_child_weight, l2, check_hessian, missing)
+    if missing is not None:
+        raise ValueError(hint(f"best_cut: missing values with {q} features",
+                              f"the packed scan has no missing bin; use at most {_DENSE_SCAN} features"))
     cell = np.flatnonzero(count > 0)  # the non-empty bins, feature-major
     f_cell = cell // nb if cell_feature is None else cell_feature[cell]
     k = np.bincount(f_cell, minlength=q)  # non-empty bins per feature
@@ -390,7 +454,7 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
         if pick is None or feats[j] < pick[0]:
             pick = (int(feats[j]), int(b[j, c]), cl[j, c], hl[j, c], gl[j, c])
     f, bin_, *L = pick
-    return best, f, bin_, np.array(L, dtype=np.float64)
+    return best, f, bin_, np.array(L, dtype=np.float64), False
 
 
 def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, max_depth=None,
@@ -422,17 +486,17 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     def evaluate(node, rows, total, hist):
         """The node's split (gain, feature, bin, L, R) or None."""
         found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian,
-                         data.layout)
+                         data.layout, data.missing_code)
         if found is None:
             return None
-        score, j, b, L = found
+        score, j, b, L, missing_left = found
         R = total - L
         # the scan's score is bitwise crit.proxy(L, R): the same operations on the same sums
         gain = float(crit.gain(total, score))
         # a gain at the rounding level (a node whose rows all have the same g/h) is no gain
         if gain <= _TIE * abs(score):
             return None
-        return gain, j, b, L, R
+        return gain, j, b, L, R, missing_left
 
     def add(rows, total, depth, parent, is_left):
         return tree._add_node(parent, is_left, len(rows), float(total[1]), float(crit.impurity(total)),
@@ -454,15 +518,26 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     lists = tree._lists
     while heap and n_leaves < limit:
         _, _, node, rows, total, depth, split, hist = heapq.heappop(heap)
-        gain, j, b, L, R = split
+        gain, j, b, L, R, missing_left = split
         f = int(data.features[j])
-        go_left = data.codes_T[f].take(rows) <= b
+        codes = data.codes_T[f].take(rows)
+        go_left = codes <= b
+        n_missing = 0
+        if data.missing_code is not None:
+            is_missing = codes == data.missing_code
+            n_missing = int(np.count_nonzero(is_missing))
+            if missing_left:
+                go_left |= is_missing
         # np.compress: ~3x faster than boolean indexing on a random mask
         left_rows, right_rows = rows.compress(go_left), rows.compress(~go_left)
         lists["feature"][node] = f
-        lists["threshold"][node] = float(binning.edges[f][b])
+        # every present value left, the missing rows alone right: x <= inf (the shared builder's cut)
+        alone = n_missing and not missing_left and len(left_rows) == len(rows) - n_missing
+        lists["threshold"][node] = np.inf if alone else float(binning.edges[f][b])
         lists["bin_threshold"][node] = b
-        lists["missing_go_to_left"][node] = int(2 * len(left_rows) > len(rows))
+        # no missing value in the node: a NaN at predict time follows the larger child
+        lists["missing_go_to_left"][node] = (int(missing_left) if n_missing
+                                             else int(2 * len(left_rows) > len(rows)))
         n_leaves += 1
         children = []
         for child_rows, child_total, is_left in ((left_rows, L, True), (right_rows, R, False)):
