@@ -6,7 +6,8 @@
 Cases (full / --quick): tree = DecisionTreeClassifier() on MNIST (60k / 10k rows); forest =
 RandomForestClassifier(100, n_jobs=2) on MNIST (60k / 5k, 20 trees); hgb_mnist =
 HistGradientBoostingClassifier(max_iter=100) on 10k MNIST rows (2k, 20 iterations), hgb_mnist60k on
-all 60k rows (10k); hgb_tabular and gb_tabular on make_classification(100_000, 20) (20k rows).
+all 60k rows (10k); hgb_tabular and gb_tabular on make_classification(100_000, 20) (20k rows);
+hgb_tabular_nan the same with 5% of the values missing (NaN, at random).
 gb_tabular runs both GradientBoostingClassifier(n_estimators=100) with their defaults: exact splits on
 raw values, the same work. gb_tabular_binned runs groundup's with max_bins=255 (first-order boosting
 on quantile-binned features) against scikit-learn's exact booster: a different, cheaper algorithm.
@@ -54,6 +55,8 @@ def _data(case, quick):
     from sklearn.datasets import make_classification
     from sklearn.model_selection import train_test_split
     X, y = make_classification(n_samples=20_000 if quick else 100_000, n_features=20, random_state=0)
+    if case == "hgb_tabular_nan":
+        X[np.random.default_rng(0).random(X.shape) < 0.05] = np.nan
     Xa, Xb, ya, yb = train_test_split(X, y, random_state=0)
     return Xa, ya, Xb, yb
 
@@ -91,8 +94,8 @@ def _workload(side):
 
 
 CASES = {name: (_workload("groundup"), _workload("anchor"))
-         for name in ("tree", "tree_mae", "forest", "hgb_mnist", "hgb_mnist60k", "hgb_tabular", "gb_tabular",
-                      "gb_tabular_binned")}
+         for name in ("tree", "tree_mae", "forest", "hgb_mnist", "hgb_mnist60k", "hgb_tabular", "hgb_tabular_nan",
+                      "gb_tabular", "gb_tabular_binned")}
 
 if __name__ == "__main__":
     main(CASES, anchor="scikit-learn",
