@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
-from groundup.ml.ensemble._base import LogProbaMixin, seeded_clone
+from groundup.ml.ensemble._base import LogProbaMixin, sample_count, seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
 from groundup.ml.validation import (
@@ -58,18 +58,6 @@ def resolve_learner_categorical(categorical_features, base, X, owner):
                               "use a groundup decision tree (the default estimator), or one-hot encode the "
                               "categorical columns"))
     return mask
-
-
-def _sample_count(max_samples, n, weight_sum, owner):
-    """Rows drawn per learner, as scikit-learn: None → ``n``; an int; a float → that share of the
-    rows (of ``Σw`` with sample weights)."""
-    if max_samples is None:
-        return n
-    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool) and max_samples >= 1:
-        return int(max_samples)
-    if isinstance(max_samples, numbers.Real) and not isinstance(max_samples, bool) and 0 < max_samples <= 1:
-        return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
-    raise ValueError(hint(f"{owner}: max_samples={max_samples!r}", "pass None, an int >= 1 or a float in (0, 1]"))
 
 
 def _fit_one(est, X, y, rows, cols):
@@ -111,7 +99,7 @@ class BaseBagging(BaseEstimator):
             if not self.bootstrap:
                 warnings.warn(f"{owner}: with sample_weight, bootstrap=True keeps the weights' frequency meaning "
                               "(rows drawn without replacement are not)", UserWarning, stacklevel=2)
-        n_rows = _sample_count(self.max_samples, n, None if prob is None else w.sum(), owner)
+        n_rows = sample_count(self.max_samples, n, None if prob is None else w.sum(), owner)
         if not self.bootstrap and n_rows > (n if prob is None else np.count_nonzero(prob)):
             raise ValueError(hint(f"{owner}: max_samples={self.max_samples!r} asks for {n_rows} rows drawn without "
                                   f"replacement from {n if prob is None else np.count_nonzero(prob)}",

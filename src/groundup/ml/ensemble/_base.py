@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from groundup.errors import hint
 from groundup.ml.base import clone
+
+
+def sample_count(max_samples, n, weight_sum, owner, most=None):
+    """Rows each member draws, as scikit-learn: None → ``n``; an int (at most ``most``, when
+    given); a float in (0, 1] → that share of the rows, or of ``Σw`` (``weight_sum``) when the
+    draw is weighted."""
+    if max_samples is None:
+        return n
+    whole = isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool)
+    if whole and 1 <= max_samples <= (most or max_samples):
+        return int(max_samples)
+    if not whole and isinstance(max_samples, numbers.Real) and 0 < max_samples <= 1:
+        return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
+    ints = f"an int in [1, {most}]" if most else "an int >= 1"
+    raise ValueError(hint(f"{owner}: max_samples={max_samples!r} is out of range for {n} samples",
+                          f"pass None, {ints} or a float in (0, 1]"))
 
 
 class LogProbaMixin:

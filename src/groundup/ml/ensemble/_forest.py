@@ -38,8 +38,6 @@ from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, che
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
 from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
-
-from ._base import LogProbaMixin
 from groundup.ml.tree._classes import compute_sample_weight, tree_feature_importances
 from groundup.ml.validation import (
     check_array,
@@ -50,23 +48,12 @@ from groundup.ml.validation import (
     check_X_y,
 )
 
+from ._base import LogProbaMixin, sample_count
+
 __all__ = ["RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"]
 
 _TREE_PARAMS = ("criterion", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf",
                 "max_features", "max_leaf_nodes", "min_impurity_decrease", "ccp_alpha")
-
-
-def _n_bootstrap(max_samples, n, weight_sum=None):
-    """Rows drawn per tree, as scikit-learn: None → ``n``; an int; a float → that share of the rows
-    (of ``Σw`` when the draw is weighted)."""
-    if max_samples is None:
-        return n
-    if isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool) and 1 <= max_samples <= n:
-        return int(max_samples)
-    if isinstance(max_samples, numbers.Real) and not isinstance(max_samples, bool) and 0 < max_samples <= 1:
-        return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
-    raise ValueError(hint(f"max_samples={max_samples!r} is out of range for {n} samples",
-                          f"pass None, an int in [1, {n}] or a float in (0, 1]"))
 
 
 def _bootstrap_rows(rng, n, n_draw, prob):
@@ -215,8 +202,8 @@ class BaseForest(BaseEstimator):
                 raise ValueError(hint(f"{owner}: sample_weight sums to {sample_weight.sum()}",
                                       "give some rows a positive weight"))
             prob = sample_weight / sample_weight.sum()
-        n_draw = _n_bootstrap(self.max_samples, n, sample_weight.sum() if prob is not None else None) \
-            if self.bootstrap else n
+        n_draw = (sample_count(self.max_samples, n, None if prob is None else sample_weight.sum(), owner, most=n)
+                  if self.bootstrap else n)
         if self._splitter == "random" and np.isnan(X).any():
             raise ValueError(hint(f"{owner}: X contains NaN", "extra trees need complete data; impute first"))
         binning = bin_features(X, n_jobs=self.n_jobs)  # columns coded in threads
