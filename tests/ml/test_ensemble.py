@@ -283,6 +283,10 @@ def test_bagging_sample_weight_draws_rows_in_proportion(cancer):
     for bad, err in ((-np.ones(n), ValueError), (np.ones(5), ValueError), (np.zeros(n), ValueError)):
         with pytest.raises(err, match="sample_weight.*help"):
             gu.BaggingRegressor(n_estimators=2).fit(Xa, ya.astype(float), sample_weight=bad)
+    for bad in (0, 1.5, True):
+        for est in (gu.BaggingClassifier(n_estimators=2, max_samples=bad), gu.RandomForestClassifier(2, max_samples=bad)):
+            with pytest.raises(ValueError, match="max_samples.*help"):
+                est.fit(Xa, ya)
     with pytest.warns(UserWarning, match="bootstrap=True"), pytest.raises(ValueError, match="max_samples.*help"):
         gu.BaggingClassifier(n_estimators=2, bootstrap=False, max_samples=n).fit(Xa, ya, sample_weight=w)
 

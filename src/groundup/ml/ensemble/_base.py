@@ -19,7 +19,7 @@ def sample_count(max_samples, n, weight_sum, owner, most=None):
     whole = isinstance(max_samples, numbers.Integral) and not isinstance(max_samples, bool)
     if whole and 1 <= max_samples <= (most or max_samples):
         return int(max_samples)
-    if not whole and isinstance(max_samples, numbers.Real) and 0 < max_samples <= 1:
+    if not whole and isinstance(max_samples, numbers.Real) and not isinstance(max_samples, bool) and 0 < max_samples <= 1:
         return max(1, int(max_samples * (n if weight_sum is None else weight_sum)))
     ints = f"an int in [1, {most}]" if most else "an int >= 1"
     raise ValueError(hint(f"{owner}: max_samples={max_samples!r} is out of range for {n} samples",
