@@ -513,3 +513,33 @@ def test_binning_memory_map_keeps_every_array(tmp_path):
     np.testing.assert_array_equal(b.columns(), columns)
     np.testing.assert_array_equal(b.above_lowest(), bits)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["above_lowest.npy", "codes.npy", "columns.npy"]
+
+
+def test_apply_equals_a_row_by_row_walk():
+    # the level-at-a-time descent against walking each row down the tree: ordered and categorical
+    # nodes, NaN routing, row- and column-major X, and the binned twin on training codes
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5))
+    X[:, 1] = rng.integers(0, 7, 600)  # categories
+    y = (X[:, 0] + (X[:, 1] % 3 == 0) + 0.3 * rng.normal(size=600) > 0.5).astype(int)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    clf = DecisionTreeClassifier(max_depth=7, categorical_features=[1], random_state=0).fit(X, y)
+    t = clf.tree_
+    assert t.is_categorical.any() and (t.missing_go_to_left[t.children_left >= 0] == 1).any()
+
+    def walk(x):
+        node = 0
+        while t.children_left[node] != -1:
+            v = x[t.feature[node]]
+            if np.isnan(v):
+                left = bool(t.missing_go_to_left[node])
+            elif t.is_categorical[node]:
+                left = v in t.categories_left(node)
+            else:
+                left = v <= t.threshold[node]
+            node = t.children_left[node] if left else t.children_right[node]
+        return node
+
+    expected = np.array([walk(x) for x in X])
+    np.testing.assert_array_equal(t.apply(X), expected)
+    np.testing.assert_array_equal(t.apply(np.asfortranarray(X)), expected)

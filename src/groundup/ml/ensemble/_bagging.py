@@ -18,12 +18,11 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from groundup.errors import hint
-from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
-from groundup.ml.ensemble._base import LogProbaMixin, sample_count, seeded_clone
+from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from groundup.ml.ensemble._base import LogProbaMixin, check_predict_X, sample_count, seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
+from groundup.ml.tree._categorical import resolve_categorical_features
 from groundup.ml.validation import (
-    check_array,
     check_classification_targets,
     check_n_features,
     check_random_state,
@@ -150,10 +149,7 @@ class BaseBagging(BaseEstimator):
             self.oob_score_ = float(1 - np.sum((y[ok] - pred[:, 0]) ** 2) / np.sum((y[ok] - y[ok].mean()) ** 2))
 
     def _mean(self, X):
-        check_is_fitted(self, "estimators_")
-        X = check_array(X, allow_nan=True)
-        check_n_features(self, X, reset=False)
-        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
+        X = check_predict_X(self, X)
         return sum(self._one(e, X[:, c]) for e, c in zip(self.estimators_, self.estimators_features_)) / len(self.estimators_)
 
 

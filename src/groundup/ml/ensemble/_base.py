@@ -7,7 +7,20 @@ import numbers
 import numpy as np
 
 from groundup.errors import hint
-from groundup.ml.base import clone
+from groundup.ml.base import check_is_fitted, clone
+from groundup.ml.tree._categorical import check_categorical_input
+from groundup.ml.validation import check_array, check_n_features
+
+
+def check_predict_X(est, X, fitted="estimators_", allow_nan=True):
+    """``X`` checked for an ensemble's predictions (fitted, as many features as in fit, known
+    category codes) and C-contiguous: its trees read rows through flat indices, so one copy of a
+    column-major ``X`` here saves one per tree."""
+    check_is_fitted(est, fitted)
+    X = check_array(X, allow_nan=allow_nan)
+    check_n_features(est, X, reset=False)
+    check_categorical_input(X, getattr(est, "is_categorical_", None), type(est).__name__)
+    return np.ascontiguousarray(X)
 
 
 def sample_count(max_samples, n, weight_sum, owner, most=None):

@@ -37,10 +37,9 @@ from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
-from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
+from groundup.ml.tree._categorical import resolve_categorical_features
 from groundup.ml.tree._classes import compute_sample_weight, tree_feature_importances
 from groundup.ml.validation import (
-    check_array,
     check_classification_targets,
     check_n_features,
     check_random_state,
@@ -48,7 +47,7 @@ from groundup.ml.validation import (
     check_X_y,
 )
 
-from ._base import LogProbaMixin, sample_count
+from ._base import LogProbaMixin, check_predict_X, sample_count
 
 __all__ = ["RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"]
 
@@ -289,11 +288,7 @@ class BaseForest(BaseEstimator):
             self.oob_score_ = float(1 - np.sum((y - pred[:, 0]) ** 2) / np.sum((y - y.mean()) ** 2))
 
     def _check_X(self, X):
-        check_is_fitted(self, "estimators_")
-        X = check_array(X, allow_nan=self._allow_nan)
-        check_n_features(self, X, reset=False)
-        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
-        return X
+        return check_predict_X(self, X, allow_nan=self._allow_nan)
 
     def _mean_value(self, X):
         X = self._check_X(X)

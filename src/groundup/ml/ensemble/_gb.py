@@ -28,13 +28,13 @@ from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted
 from groundup.ml.tree import DecisionTreeRegressor
 from groundup.ml.tree._binning import bin_features
-from groundup.ml.tree._categorical import check_categorical_input, resolve_categorical_features
+from groundup.ml.tree._categorical import resolve_categorical_features
 from groundup.ml.tree._classes import compute_sample_weight, resolve_max_features, tree_feature_importances
 from groundup.ml.tree._criterion import FriedmanMSE, NewtonGain
 from groundup.ml.tree._criterion import SquaredError as SquaredErrorCriterion
 from groundup.ml.tree._ties import root_key
 
-from ._base import LogProbaMixin
+from ._base import LogProbaMixin, check_predict_X
 from groundup.ml.tree._tree import _Builder
 from groundup.ml.validation import (
     check_array,
@@ -121,11 +121,7 @@ class _BoostingCommon(BaseEstimator):
         return y, losses[self.loss](), None
 
     def _check_X(self, X):
-        check_is_fitted(self, "_stages")
-        X = check_array(X, allow_nan=True)
-        check_n_features(self, X, reset=False)
-        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
-        return X
+        return check_predict_X(self, X, fitted="_stages")
 
     def _raw_stages(self, X):
         """Yield the raw scores ``F_m(x)`` after each stage m = 1, 2, …"""

@@ -10,11 +10,9 @@ import numpy as np
 from groundup.errors import hint
 from groundup.ml.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, clone
 from groundup.metrics import accuracy_score, r2_score
-from groundup.ml.ensemble._base import LogProbaMixin, seeded_clone
+from groundup.ml.ensemble._base import LogProbaMixin, check_predict_X, seeded_clone
 from groundup.ml.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from groundup.ml.tree._categorical import check_categorical_input
 from groundup.ml.validation import (
-    check_array,
     check_classification_targets,
     check_n_features,
     check_random_state,
@@ -130,11 +128,7 @@ class AdaBoostClassifier(LogProbaMixin, _AdaBoostCommon, ClassifierMixin, BaseEs
         return self
 
     def _check_X(self, X):
-        check_is_fitted(self, "estimators_")
-        X = check_array(X, allow_nan=True)
-        check_n_features(self, X, reset=False)
-        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
-        return X
+        return check_predict_X(self, X)
 
     def staged_decision_function(self, X):
         """Normalised votes ``Σ_t α_t·code(h_t(x)) / Σ_t α_t`` after each round, SAMME's coding
@@ -256,10 +250,7 @@ class AdaBoostRegressor(_AdaBoostCommon, RegressorMixin, BaseEstimator):
 
     def staged_predict(self, X):
         """Weighted median of the first t learners, for t = 1, 2, …"""
-        check_is_fitted(self, "estimators_")
-        X = check_array(X, allow_nan=True)
-        check_n_features(self, X, reset=False)
-        check_categorical_input(X, getattr(self, "is_categorical_", None), type(self).__name__)
+        X = check_predict_X(self, X)
         preds = np.column_stack([e.predict(X) for e in self.estimators_])
         for t in range(1, len(self.estimators_) + 1):
             yield self._median(preds[:, :t], self.estimator_weights_[:t])
