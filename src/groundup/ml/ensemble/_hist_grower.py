@@ -484,7 +484,7 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         return not (depth >= max_depth or n < 2 or n < 2 * min_samples_leaf or total[1] < 2 * min_child_weight)
 
     def evaluate(node, rows, total, hist):
-        """The node's split (gain, feature, bin, L, R) or None."""
+        """The node's split (gain, feature, bin, L, R, missing_left) or None."""
         found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian,
                          data.layout, data.missing_code)
         if found is None:
