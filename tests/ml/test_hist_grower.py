@@ -198,6 +198,54 @@ def test_hist_boosting_with_missing_values_matches_sklearn(monkeypatch):
     assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.01, (ours.score(Xb, yb), theirs.score(Xb, yb))
 
 
+@pytest.mark.parametrize("kw", [
+    {}, {"subsample": 0.7, "colsample_bytree": 0.6, "random_state": 0, "nan": True},
+    {"max_leaf_nodes": None, "max_depth": 5, "l2_regularization": 1.0},
+])
+def test_hist_grower_with_categorical_features_grows_the_reference_trees(kw, monkeypatch):
+    # two categorical columns (12 and 40 categories) that matter, beside ordered ones: the same
+    # category sets, cuts and missing directions as the shared builder
+    rng = np.random.default_rng(0)
+    X, y = make_regression(4000, 8, noise=5, random_state=1)
+    X[:, 0], X[:, 5] = rng.integers(0, 12, 4000), rng.integers(0, 40, 4000)
+    y = y + 30 * np.isin(X[:, 0], [1, 4, 7]) + 10 * (X[:, 5] % 5 == 0)
+    if kw.pop("nan", False):
+        X[rng.random(X.shape) < 0.1] = np.nan
+    kw = dict(max_iter=12, early_stopping=False, categorical_features=[0, 5]) | kw
+    fast = gu.HistGradientBoostingRegressor(**kw).fit(X, y)
+    monkeypatch.setattr(_gb.BaseHistGradientBoosting, "hist_grower", False)
+    ref = gu.HistGradientBoostingRegressor(**kw).fit(X, y)
+    n_cat = 0
+    for a, b in zip((t for s in fast._stages for t in s), (t for s in ref._stages for t in s), strict=True):
+        for name in ("feature", "bin_threshold", "children_left", "n_node_samples", "missing_go_to_left",
+                     "is_categorical", "categorical_left"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        np.testing.assert_allclose(a.threshold, b.threshold)
+        np.testing.assert_allclose(a.value, b.value, rtol=1e-9, atol=1e-12)
+        n_cat += a.is_categorical.sum()
+    assert n_cat > 0
+    np.testing.assert_allclose(fast.predict(X), ref.predict(X), rtol=1e-9, atol=1e-9)
+
+
+def test_hist_boosting_with_categorical_features_matches_sklearn(monkeypatch):
+    from sklearn import ensemble as sk
+    rng = np.random.default_rng(0)
+    X, y = make_classification(6000, 10, n_informative=4, random_state=0)
+    X[:, 0] = np.digitize(X[:, 0], np.quantile(X[:, 0], np.linspace(0, 1, 12)[1:-1]))
+    X[:, 1] = rng.permutation(np.digitize(X[:, 1], np.quantile(X[:, 1], np.linspace(0, 1, 9)[1:-1])))
+    X[rng.random(X.shape) < 0.05] = np.nan
+    Xa, Xb, ya, yb = X[:4500], X[4500:], y[:4500], y[4500:]
+    kw = dict(max_iter=60, early_stopping=False, categorical_features=[0, 1])
+    grown = []
+    real = _gb.grow_hist_tree
+    monkeypatch.setattr(_gb, "grow_hist_tree", lambda *a, **k: grown.append(1) or real(*a, **k))
+    ours = gu.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    assert len(grown) == 60  # every tree by boosting's own grower
+    assert any(t.is_categorical.any() for s in ours._stages for t in s)
+    theirs = sk.HistGradientBoostingClassifier(**kw).fit(Xa, ya)
+    assert ours.score(Xb, yb) >= theirs.score(Xb, yb) - 0.01, (ours.score(Xb, yb), theirs.score(Xb, yb))
+
+
 def test_bound_pruning_keeps_the_trees():
     # features whose bound Σ G_b²/H_b falls below the best score found are never scanned: the trees
     # are bitwise those of the scan of every feature (64 pixel features, 10 trees per iteration)

@@ -520,13 +520,13 @@ class BaseHistGradientBoosting(_BoostingCommon):
         if early:
             stop_early()  # the first scores: the constant model, before any tree
         missing = binning.missing_code if binning.has_missing else None
-        # boosting's own grower handles ordered features, and missing values where the cut scan runs
-        # on the full (feature, bin) grid (dense data, few features); categorical subsets and the
-        # other missing-value cases take the shared tree builder
+        # boosting's own grower; missing values and categorical features where its cut scan runs on
+        # the full (feature, bin) grid (dense data, few features), else the shared tree builder
         hist_data = None
-        if self.hist_grower and not np.any(self.is_categorical_):
+        categorical = self.is_categorical_ if np.any(self.is_categorical_) else None
+        if self.hist_grower:
             hist_data = HistData(binning)
-            if binning.has_missing and (hist_data.sparse or hist_data.q > _DENSE_SCAN):
+            if (binning.has_missing or categorical is not None) and (hist_data.sparse or hist_data.q > _DENSE_SCAN):
                 hist_data = None
         own_grower = hist_data is not None
         # the K class trees of an iteration grow side by side in processes when the fit is long
@@ -553,7 +553,7 @@ class BaseHistGradientBoosting(_BoostingCommon):
                         max_leaf_nodes=self.max_leaf_nodes, max_depth=self.max_depth,
                         min_samples_leaf=self.min_samples_leaf, min_child_weight=self.min_child_weight,
                         features=np.sort(rng.choice(n_features, n_cols, replace=False)) if n_cols < n_features else None,
-                        learning_rate=self.learning_rate)) for g, h in gh]
+                        learning_rate=self.learning_rate, categorical=categorical)) for g, h in gh]
                     if pool is not None:
                         grown = pool.grow(tasks)
                     else:

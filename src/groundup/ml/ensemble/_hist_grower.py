@@ -29,8 +29,11 @@ below ``1e-14`` of the score is no gain (a node whose rows all share one ``g/h``
 **Missing values** (NaN: their own last bin) are handled on the full-grid scan (dense data, up to
 ``_DENSE_SCAN`` features): each cut is scored with the node's missing rows right and left, and a
 cut may send them alone to the right (every present value left, threshold ``inf``); a node without
-missing rows sends a NaN at predict time to its larger child. Sparse or wide data with missing
-values, and categorical features, take the shared builder.
+missing rows sends a NaN at predict time to its larger child. **Categorical features** (same
+layout) are searched as the shared builder searches them (:func:`split_categorical`: categories
+sorted by ``G/(H + 10)``, scanned from both ends), the ordered ones by the grid scan; the higher
+score wins, equal scores the lower feature. Sparse or wide data with missing values or
+categorical features take the shared builder.
 
 The trees are the ones :class:`groundup.ml.tree._tree._Builder` grows with histograms (tests check
 it; where two different cuts give the same partition, the two may take either).
@@ -43,6 +46,7 @@ import heapq
 import numpy as np
 
 from groundup.errors import hint
+from groundup.ml.tree._categorical import split_categorical
 from groundup.ml.tree._criterion import NewtonGain
 from groundup.ml.tree._levelwise import _preorder, _renumber
 from groundup.ml.tree._tree import Tree
@@ -458,7 +462,7 @@ def best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check
 
 
 def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, max_depth=None,
-              min_samples_leaf=20, min_child_weight=1e-3, features=None, learning_rate=1.0):
+              min_samples_leaf=20, min_child_weight=1e-3, features=None, learning_rate=1.0, categorical=None):
     """Grow one second-order tree on gradients ``g`` and hessians ``h`` (already times the sample
     weights). ``rows``: the rows used (default all); ``features``: original feature indices allowed
     (colsample). Leaf values are ``learning_rate·(-G/(H+λ))``. Returns ``(tree, leaves)``, ``leaves`` a
@@ -470,6 +474,16 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     allowed = None
     if features is not None:
         allowed = np.isin(data.features, features)
+    # categorical features (a mask over the original features): category subsets found as the shared
+    # builder finds them (:func:`split_categorical`), the ordered features by the grid scan
+    cat_local = None if categorical is None else np.asarray(categorical)[data.features]
+    if cat_local is not None and cat_local.any():
+        ordered = ~cat_local if allowed is None else allowed & ~cat_local
+        cat_j = np.flatnonzero(cat_local if allowed is None else allowed & cat_local)
+        cat_features = data.features[cat_j]
+        offsets = data.layout[0]
+    else:
+        cat_local, ordered = None, allowed
     root = rows is None
     if root:
         rows = np.arange(data.n)
@@ -483,10 +497,33 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     def splittable(n, total, depth):
         return not (depth >= max_depth or n < 2 or n < 2 * min_samples_leaf or total[1] < 2 * min_child_weight)
 
+    def categorical_cut(hist, total):
+        """The best category subset of the node (a :class:`Split` with ``cat_left``) or None: the
+        categorical features' histograms as the shared builder holds them, ``(q, n_bins, 3)``."""
+        count, Z = hist
+        block = np.zeros((len(cat_j), binning.n_bins, 3))
+        for i, j in enumerate(cat_j):
+            cells = slice(offsets[j], offsets[j + 1])
+            width = offsets[j + 1] - offsets[j]
+            block[i, :width, 0] = count[cells]
+            block[i, :width, 1] = Z.real[cells]
+            block[i, :width, 2] = Z.imag[cells]
+        return split_categorical(block, total, cat_features, crit, min_samples_leaf, min_child_weight,
+                                 cat_features.astype(np.uint64))
+
     def evaluate(node, rows, total, hist):
-        """The node's split (gain, feature, bin, L, R, missing_left) or None."""
-        found = best_cut(hist, total, allowed, min_samples_leaf, min_child_weight, l2, check_hessian,
+        """The node's split (gain, feature, bin, L, R, missing_left, category split or None) or None."""
+        cat = categorical_cut(hist, total) if cat_local is not None and len(cat_j) else None
+        found = best_cut(hist, total, ordered, min_samples_leaf, min_child_weight, l2, check_hessian,
                          data.layout, data.missing_code)
+        if cat is not None and (found is None or cat.proxy > found[0]
+                                or (cat.proxy == found[0] and cat.feature < data.features[found[1]])):
+            # the shared builder's rule: the higher score; equal scores, the lower feature
+            score, L, R = cat.proxy, cat.left_stats, cat.right_stats
+            gain = float(crit.gain(total, score))
+            if gain <= _TIE * abs(score):
+                return None
+            return gain, int(np.searchsorted(data.features, cat.feature)), 0, L, R, False, cat
         if found is None:
             return None
         score, j, b, L, missing_left = found
@@ -496,7 +533,7 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
         # a gain at the rounding level (a node whose rows all have the same g/h) is no gain
         if gain <= _TIE * abs(score):
             return None
-        return gain, j, b, L, R, missing_left
+        return gain, j, b, L, R, missing_left, None
 
     def add(rows, total, depth, parent, is_left):
         return tree._add_node(parent, is_left, len(rows), float(total[1]), float(crit.impurity(total)),
@@ -518,23 +555,36 @@ def grow_tree(data, g, h, *, rows=None, l2=0.0, gamma=0.0, max_leaf_nodes=31, ma
     lists = tree._lists
     while heap and n_leaves < limit:
         _, _, node, rows, total, depth, split, hist = heapq.heappop(heap)
-        gain, j, b, L, R, missing_left = split
+        gain, j, b, L, R, missing_left, cat = split
         f = int(data.features[j])
         codes = data.codes_T[f].take(rows)
-        go_left = codes <= b
         n_missing = 0
-        if data.missing_code is not None:
-            is_missing = codes == data.missing_code
-            n_missing = int(np.count_nonzero(is_missing))
-            if missing_left:
-                go_left |= is_missing
+        if cat is not None:  # a category subset; the missing code is one more category
+            go_left = cat.cat_left[codes]
+            mask = cat.cat_left
+            if data.missing_code is not None:
+                missing_left = bool(mask[data.missing_code])
+                n_missing = int(np.count_nonzero(codes == data.missing_code))
+                mask = mask[:-1]
+            cat.missing_left = missing_left
+            cat.cat_values = binning.lower[f, np.flatnonzero(mask)].astype(np.int64)
+        else:
+            go_left = codes <= b
+            if data.missing_code is not None:
+                is_missing = codes == data.missing_code
+                n_missing = int(np.count_nonzero(is_missing))
+                if missing_left:
+                    go_left |= is_missing
         # np.compress: ~3x faster than boolean indexing on a random mask
         left_rows, right_rows = rows.compress(go_left), rows.compress(~go_left)
-        lists["feature"][node] = f
-        # every present value left, the missing rows alone right: x <= inf (the shared builder's cut)
-        alone = n_missing and not missing_left and len(left_rows) == len(rows) - n_missing
-        lists["threshold"][node] = np.inf if alone else float(binning.edges[f][b])
-        lists["bin_threshold"][node] = b
+        if cat is not None:
+            tree._set_split(node, cat)
+        else:
+            lists["feature"][node] = f
+            # every present value left, the missing rows alone right: x <= inf (the builder's cut)
+            alone = n_missing and not missing_left and len(left_rows) == len(rows) - n_missing
+            lists["threshold"][node] = np.inf if alone else float(binning.edges[f][b])
+            lists["bin_threshold"][node] = b
         # no missing value in the node: a NaN at predict time follows the larger child
         lists["missing_go_to_left"][node] = (int(missing_left) if n_missing
                                              else int(2 * len(left_rows) > len(rows)))

@@ -1007,6 +1007,9 @@ def _renumber(tree, pre):
     for name in ("feature", "threshold", "impurity", "n_node_samples", "weighted_n_node_samples", "value",
                  "missing_go_to_left", "bin_threshold", "node_stats"):
         setattr(tree, name, getattr(tree, name)[inv])
+    for name in ("_is_cat", "_cat_bitset", "_cat_bins"):  # category sets, on trees that have some
+        if getattr(tree, name, None) is not None:
+            setattr(tree, name, getattr(tree, name)[inv])
     for name in ("children_left", "children_right"):
         old = getattr(tree, name)[inv]
         setattr(tree, name, np.where(old == -1, -1, pre[np.maximum(old, 0)]))
