@@ -141,7 +141,7 @@ def _candidate_features(b, order, seg_start, seg_len, m, p, known=None, want_cod
             keep = np.zeros(m, dtype=bool)
             keep[active] = True
             keep = np.repeat(keep, seg_len)
-            o = order[keep]
+            o = order.compress(keep)
             ln = seg_len[active]
             ss = np.concatenate([[0], np.cumsum(ln)[:-1]])
         cols = np.ascontiguousarray(perm[active, pos:stop])
@@ -350,7 +350,7 @@ def _best_sorted(b, order, row_node, seg_start, seg_len, feats, valid, totals, s
         cj, ci = np.nonzero(new_group[:, 1:] & same_node[None, :])
         node_c = row_node[ci]
         keep = valid[node_c, ks[cj]]
-        ci, cj, node_c = ci[keep], cj[keep], node_c[keep]
+        ci, cj, node_c = ci.compress(keep), cj.compress(keep), node_c.compress(keep)
         if len(ci) == 0:
             continue
         g0 = gid[cj * n + seg_start[node_c]]  # the node's first group in this column
@@ -795,7 +795,7 @@ def _radix_nodes(b, cand_codes, seg_len, feats, totals, cls_lvl, w_lvl):
             ok = (nL >= msl) & (lens.take(nc_) - nL >= msl)
             if mwl > 0:
                 ok &= (Ac >= mwl) & (Rc >= mwl)
-            e, nc_, kc, Ac, Rc = e[ok], nc_[ok], kc[ok], Ac[ok], Rc[ok]
+            e, nc_, kc, Ac, Rc = (a.compress(ok) for a in (e, nc_, kc, Ac, Rc))
         if len(e) == 0:
             continue
         SRc = SR.take(e)
@@ -907,7 +907,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
         # partition the split nodes' rows: left child then right child, node after node
         split_rows = np.repeat(has, seg_len)
         sel = np.flatnonzero(split_rows)
-        order, row_node = order[sel], row_node[sel]
+        order, row_node = order.take(sel), row_node.take(sel)
         if radix:  # the finder already sent each row left or right
             go_left = go_left_all[sel]
         else:
@@ -920,7 +920,7 @@ def build_levelwise(b, stats, rows, want_rows=True):
             child = child.astype(np.uint16)  # NumPy's stable sort of 16-bit integers is a radix sort
         perm = np.argsort(child, kind="stable")
         order = order[perm]
-        n_left = np.bincount(rank[row_node][go_left], minlength=len(s_idx))
+        n_left = np.bincount(rank.take(row_node).compress(go_left), minlength=len(s_idx))
         n_node = seg_len[s_idx]
         new_len = np.empty(2 * len(s_idx), dtype=np.intp)
         new_len[0::2], new_len[1::2] = n_left, n_node - n_left
