@@ -176,6 +176,26 @@ class HistData:
         return [count, Z]
 
 
+def _proxy(sums, l2):
+    """``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` from ``sums = [H_L, G_L, H_R, G_R]`` (one array, unit-stride
+    rows): both sides in one pass per operation."""
+    hs, gs = sums[0::2], sums[1::2]  # (left, right) of each
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both = gs * gs
+        both /= hs + l2 if l2 else hs
+        return np.add(both[0], both[1], out=both[0])
+
+
+def _hessian_rule(bad, h_left, h_right, min_child_weight):
+    """Mark in ``bad`` the cuts with a side whose hessian sum is below ``min_child_weight`` (not
+    positive when it is 0)."""
+    if min_child_weight > 0:
+        bad |= h_left < min_child_weight
+        bad |= h_right < min_child_weight
+    else:
+        bad |= (h_left <= 0) | (h_right <= 0)
+
+
 def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian):
     """Scores ``G_L²/(H_L+λ) + G_R²/(H_R+λ)`` of the cut after every bin of every row of the
     histograms ``count`` and ``Z = H + i·G`` (rows: features; bins in order), ``-inf`` where a side
@@ -194,11 +214,7 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
     gl[...] = cz.imag
     np.subtract(Ht, hl, out=hr)
     np.subtract(Gt, gl, out=gr)
-    hs, gs = sums[0::2], sums[1::2]  # (left, right) of each
-    with np.errstate(divide="ignore", invalid="ignore"):
-        both = gs * gs
-        both /= hs + l2 if l2 else hs
-        score = np.add(both[0], both[1], out=both[0])
+    score = _proxy(sums, l2)
     room = int(n) - 2 * min_samples_leaf
     if room >= 0 and cl.dtype == np.intp:
         # count_L < min_samples_leaf or count_L > n - min_samples_leaf: one unsigned comparison
@@ -206,11 +222,7 @@ def _scan(count, Z, total, min_samples_leaf, min_child_weight, l2, check_hessian
     else:
         bad = (cl < min_samples_leaf) | (cl > n - min_samples_leaf)
     if check_hessian:
-        if min_child_weight > 0:
-            bad |= hl < min_child_weight
-            bad |= hr < min_child_weight
-        else:
-            bad |= (hl <= 0) | (hr <= 0)
+        _hessian_rule(bad, hl, hr, min_child_weight)
     score[bad] = -np.inf
     return score, cl, hl, gl
 
@@ -221,22 +233,14 @@ def _score_missing_left(cl, hl, gl, total, miss, min_samples_leaf, min_child_wei
     ``-inf`` where a side breaks a rule or the feature has no missing row here."""
     n, Ht, Gt = total
     mc, mh, mg = miss
-    c_left, h_left, g_left = cl + mc, hl + mh, gl + mg
-    c_right, h_right, g_right = (n - cl) - mc, (Ht - hl) - mh, (Gt - gl) - mg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = g_left * g_left
-        score /= h_left + l2 if l2 else h_left
-        right = g_right * g_right
-        right /= h_right + l2 if l2 else h_right
-        score += right
-    bad = (c_left < min_samples_leaf) | (c_right < min_samples_leaf) | (mc == 0)
+    c_left = cl + mc
+    sums = np.stack([hl + mh, gl + mg, (Ht - hl) - mh, (Gt - gl) - mg])  # H_L, G_L, H_R, G_R
+    score = _proxy(sums, l2)
+    bad = (c_left < min_samples_leaf) | ((n - cl) - mc < min_samples_leaf) | (mc == 0)
     if check_hessian:
-        if min_child_weight > 0:
-            bad |= (h_left < min_child_weight) | (h_right < min_child_weight)
-        else:
-            bad |= (h_left <= 0) | (h_right <= 0)
+        _hessian_rule(bad, sums[0], sums[2], min_child_weight)
     score[bad] = -np.inf
-    return score, (c_left, h_left, g_left)
+    return score, (c_left, sums[0], sums[1])
 
 
 def _first_best(score, width):
